@@ -1,0 +1,297 @@
+// Package inventory indexes a ResourceList's items once: workloads and the
+// facts the plan needs about them, Services by namespace and selector label,
+// Namespaces, TargetGroupBindings and HorizontalPodAutoscalers.
+package inventory
+
+import (
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/graceful-rollout/graceful-rollout/fn/plan"
+)
+
+// Object is one input item with its identity.
+type Object struct {
+	Item                              int
+	APIVersion, Kind, Namespace, Name string
+	Node                              *yaml.RNode
+}
+
+// Group is the API group of the object's apiVersion.
+func (o *Object) Group() string {
+	if i := strings.IndexByte(o.APIVersion, '/'); i >= 0 {
+		return o.APIVersion[:i]
+	}
+	return ""
+}
+
+// Workload is a supported workload with the facts read from it.
+type Workload struct {
+	Object
+	Facts plan.Workload
+	// PodLabels are the pod template's labels.
+	PodLabels map[string]string
+}
+
+type service struct {
+	name     string
+	selector map[string]string
+}
+
+// Index is the input, read once.
+type Index struct {
+	Objects    []*Object
+	Workloads  []*Workload
+	Namespaces map[string]*Object
+	Problems   []Problem
+	// services[namespace][label "k=v"] lists the Services whose selector
+	// has that pair: a workload only meets the Services that share a label.
+	services map[string]map[string][]*service
+	// tgbs[namespace][service] lists TargetGroupBinding names.
+	tgbs map[string]map[string][]string
+	// hpas[namespace/kind/name] is an HPA's minReplicas.
+	hpas map[string]int
+}
+
+// IsWorkload reports whether apiVersion/kind is a supported workload.
+func IsWorkload(apiVersion, kind string) bool {
+	switch kind {
+	case "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet":
+		return apiVersion == "apps/v1"
+	case "Rollout":
+		return apiVersion == "argoproj.io/v1alpha1"
+	}
+	return false
+}
+
+// New indexes the items.
+func New(items []*yaml.RNode) *Index {
+	ix := &Index{
+		Namespaces: map[string]*Object{},
+		services:   map[string]map[string][]*service{},
+		tgbs:       map[string]map[string][]string{},
+		hpas:       map[string]int{},
+	}
+	r := &reader{}
+	for i, n := range items {
+		r.item = i
+		y := n.YNode()
+		if y.Kind != yaml.MappingNode {
+			r.fail(nil, "item is not an object")
+			continue
+		}
+		o := &Object{
+			Item:       i,
+			APIVersion: r.stringAt(y, "apiVersion"),
+			Kind:       r.stringAt(y, "kind"),
+			Namespace:  r.stringAt(y, "metadata", "namespace"),
+			Name:       r.stringAt(y, "metadata", "name"),
+			Node:       n,
+		}
+		ix.Objects = append(ix.Objects, o)
+		switch {
+		case IsWorkload(o.APIVersion, o.Kind):
+			ix.Workloads = append(ix.Workloads, readWorkload(r, o))
+		case o.APIVersion == "v1" && o.Kind == "Service":
+			ix.addService(r, o)
+		case o.APIVersion == "v1" && o.Kind == "Namespace":
+			ix.Namespaces[o.Name] = o
+		case o.Group() == "elbv2.k8s.aws" && o.Kind == "TargetGroupBinding":
+			if svc := r.stringAt(y, "spec", "serviceRef", "name"); svc != "" {
+				m := ix.tgbs[o.Namespace]
+				if m == nil {
+					m = map[string][]string{}
+					ix.tgbs[o.Namespace] = m
+				}
+				m[svc] = append(m[svc], o.Name)
+			}
+		case o.Group() == "autoscaling" && o.Kind == "HorizontalPodAutoscaler":
+			kind := r.stringAt(y, "spec", "scaleTargetRef", "kind")
+			name := r.stringAt(y, "spec", "scaleTargetRef", "name")
+			minR := 1
+			if m := r.intAt(y, "spec", "minReplicas"); m != nil {
+				minR = *m
+			}
+			ix.hpas[o.Namespace+"/"+kind+"/"+name] = minR
+		}
+	}
+	for _, w := range ix.Workloads {
+		ix.link(w)
+	}
+	ix.Problems = r.problems
+	return ix
+}
+
+func (ix *Index) addService(r *reader, o *Object) {
+	sel := r.stringMapAt(o.Node.YNode(), "spec", "selector")
+	if len(sel) == 0 {
+		return // selects no pods (endpoints managed by hand)
+	}
+	s := &service{name: o.Name, selector: sel}
+	byLabel := ix.services[o.Namespace]
+	if byLabel == nil {
+		byLabel = map[string][]*service{}
+		ix.services[o.Namespace] = byLabel
+	}
+	// One pair is enough to find the Service from any pod that matches it:
+	// every matching pod carries all of its pairs. Use the smallest key for
+	// a deterministic index.
+	keys := make([]string, 0, len(sel))
+	for k := range sel {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	pair := keys[0] + "=" + sel[keys[0]]
+	byLabel[pair] = append(byLabel[pair], s)
+}
+
+// link fills the facts that depend on other objects.
+func (ix *Index) link(w *Workload) {
+	byLabel := ix.services[w.Namespace]
+	seen := map[string]bool{}
+	for k, v := range w.PodLabels {
+		for _, s := range byLabel[k+"="+v] {
+			if seen[s.name] || !selects(s.selector, w.PodLabels) {
+				continue
+			}
+			seen[s.name] = true
+			w.Facts.Services = append(w.Facts.Services, s.name)
+		}
+	}
+	sort.Strings(w.Facts.Services)
+	for _, svc := range w.Facts.Services {
+		w.Facts.TargetGroupBindings = append(w.Facts.TargetGroupBindings, ix.tgbs[w.Namespace][svc]...)
+	}
+	sort.Strings(w.Facts.TargetGroupBindings)
+	if m, ok := ix.hpas[w.Namespace+"/"+w.Kind+"/"+w.Name]; ok {
+		w.Facts.HPAMinReplicas = &m
+	}
+}
+
+func selects(selector, labels map[string]string) bool {
+	for k, v := range selector {
+		if lv, ok := labels[k]; !ok || lv != v {
+			return false
+		}
+	}
+	return true
+}
+
+var meshProxies = map[string]bool{"istio-proxy": true, "linkerd-proxy": true}
+
+// execSleep matches an exec preStop that only sleeps: [sleep, N] or
+// [sh|/bin/sh|bash, -c, "sleep N"].
+var execSleep = regexp.MustCompile(`^(?:(?:/bin/|/usr/bin/)?(?:ba)?sh -c )?(?:/bin/)?sleep (\d+)$`)
+
+func readWorkload(r *reader, o *Object) *Workload {
+	y := o.Node.YNode()
+	w := &Workload{Object: *o}
+	f := &w.Facts
+	f.Kind, f.Namespace, f.Name = o.Kind, o.Namespace, o.Name
+	f.Annotations = r.stringMapAt(y, "metadata", "annotations")
+	f.Replicas = r.intAt(y, "spec", "replicas")
+	f.MinReady = r.intAt(y, "spec", "minReadySeconds")
+	if o.Kind == "Rollout" && r.get(y, []string{"spec", "workloadRef"}) != nil && r.get(y, []string{"spec", "template"}) == nil {
+		f.NoTemplate = true
+		return w
+	}
+	w.PodLabels = r.stringMapAt(y, "spec", "template", "metadata", "labels")
+	pod := r.mapAt(y, "spec", "template", "spec")
+	podPath := []string{"spec", "template", "spec"}
+	f.Grace = r.intAt(pod, "terminationGracePeriodSeconds")
+	if gates := r.seqAt(pod, "readinessGates"); gates != nil {
+		for _, g := range gates.Content {
+			f.ReadinessGates = append(f.ReadinessGates, r.stringAt(g, "conditionType"))
+		}
+	}
+	if vols := r.seqAt(pod, "volumes"); vols != nil {
+		for _, v := range vols.Content {
+			if r.get(v, []string{"persistentVolumeClaim"}) != nil {
+				f.HasPVC = true
+			}
+		}
+	}
+	if o.Kind == "StatefulSet" && r.get(y, []string{"spec", "volumeClaimTemplates"}) != nil {
+		f.HasPVC = true
+	}
+	if cs := r.seqAt(pod, "containers"); cs != nil {
+		for i, c := range cs.Content {
+			path := append(append([]string{}, podPath...), "containers["+strconv.Itoa(i)+"]")
+			f.Containers = append(f.Containers, readContainer(r, c, i, path))
+		}
+	}
+	readStrategy(r, y, o.Kind, &f.Strategy)
+	return w
+}
+
+func readContainer(r *reader, c *yaml.Node, i int, path []string) plan.Container {
+	if c.Kind != yaml.MappingNode {
+		r.fail(path, "expected a container map, got %s", describe(c))
+		return plan.Container{Index: i}
+	}
+	ct := plan.Container{
+		Index: i,
+		Name:  r.stringAt(c, "name"),
+		Image: r.stringAt(c, "image"),
+	}
+	ct.MeshProxy = meshProxies[ct.Name]
+	if ports := r.seqAt(c, "ports"); ports != nil {
+		for _, p := range ports.Content {
+			ct.Ports++
+			if hp := r.intAt(p, "hostPort"); hp != nil && *hp > 0 {
+				ct.HostPort = true
+			}
+		}
+	}
+	ct.Readiness = r.get(c, []string{"readinessProbe"}) != nil
+	pre := r.mapAt(c, "lifecycle", "preStop")
+	ct.HookSeconds = -1
+	switch {
+	case pre == nil:
+	case lookup(pre, "sleep") != nil:
+		ct.Hook = plan.HookSleep
+		if s := r.intAt(pre, "sleep", "seconds"); s != nil {
+			ct.HookSeconds = *s
+		}
+	case lookup(pre, "exec") != nil:
+		ct.Hook = plan.HookExec
+		if cmd := r.seqAt(pre, "exec", "command"); cmd != nil {
+			parts := make([]string, 0, len(cmd.Content))
+			for _, p := range cmd.Content {
+				parts = append(parts, strings.TrimSpace(p.Value))
+			}
+			if m := execSleep.FindStringSubmatch(strings.Join(parts, " ")); m != nil {
+				ct.HookSeconds, _ = strconv.Atoi(m[1])
+			}
+		}
+	case lookup(pre, "httpGet") != nil:
+		ct.Hook = plan.HookHTTPGet
+	default:
+		ct.Hook = plan.HookOther
+	}
+	return ct
+}
+
+func readStrategy(r *reader, y *yaml.Node, kind string, s *plan.Strategy) {
+	switch kind {
+	case "Deployment":
+		s.Type = r.stringAt(y, "spec", "strategy", "type")
+		s.MaxUnavailable = r.intOrStringAt(y, "spec", "strategy", "rollingUpdate", "maxUnavailable")
+		s.MaxSurge = r.intOrStringAt(y, "spec", "strategy", "rollingUpdate", "maxSurge")
+	case "DaemonSet", "StatefulSet":
+		s.Type = r.stringAt(y, "spec", "updateStrategy", "type")
+		s.MaxUnavailable = r.intOrStringAt(y, "spec", "updateStrategy", "rollingUpdate", "maxUnavailable")
+		s.MaxSurge = r.intOrStringAt(y, "spec", "updateStrategy", "rollingUpdate", "maxSurge")
+	case "Rollout":
+		s.BlueGreen = r.mapAt(y, "spec", "strategy", "blueGreen") != nil
+		if r.mapAt(y, "spec", "strategy", "canary") != nil {
+			s.Canary = true
+			s.MaxUnavailable = r.intOrStringAt(y, "spec", "strategy", "canary", "maxUnavailable")
+			s.MaxSurge = r.intOrStringAt(y, "spec", "strategy", "canary", "maxSurge")
+		}
+	}
+}

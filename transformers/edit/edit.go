@@ -1,0 +1,102 @@
+// Package edit holds the small YAML edits every transformer makes, each one
+// reported as a Change so that results (and audit mode) can list them.
+package edit
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// Change is one field a transformer set.
+type Change struct {
+	// Field is the path, e.g. spec.template.spec.terminationGracePeriodSeconds.
+	Field string
+	// From is the value before ("" when absent); To the value after.
+	From, To string
+}
+
+func (c Change) String() string {
+	from := c.From
+	if from == "" {
+		from = "unset"
+	}
+	return fmt.Sprintf("%s %s -> %s", c.Field, from, c.To)
+}
+
+// Int is a scalar node holding a whole number.
+func Int(v int) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagInt, Value: strconv.Itoa(v)}
+}
+
+// Str is a scalar node holding a string.
+func Str(v string) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: v}
+}
+
+// IntOrString is a scalar node for an IntOrString field ("0", "25%").
+func IntOrString(v string) *yaml.Node {
+	if _, err := strconv.Atoi(v); err == nil {
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagInt, Value: v}
+	}
+	return Str(v)
+}
+
+// Set puts value at path (map keys, created as needed) unless the scalar
+// already there has the same text, and reports the change. prefix is the
+// path of node itself, for the report.
+func Set(node *yaml.RNode, prefix string, value *yaml.Node, path ...string) (*Change, error) {
+	parent, err := node.Pipe(yaml.LookupCreate(yaml.MappingNode, path[:len(path)-1]...))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", join(prefix, path[:len(path)-1]), err)
+	}
+	if parent == nil || parent.YNode().Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("%s: expected a map", join(prefix, path[:len(path)-1]))
+	}
+	key := path[len(path)-1]
+	from := ""
+	if f := parent.Field(key); f != nil && !f.Value.IsNil() {
+		old := f.Value.YNode()
+		if old.Kind == yaml.ScalarNode && old.Value == value.Value && value.Kind == yaml.ScalarNode {
+			return nil, nil
+		}
+		from = Short(old)
+	}
+	if err := parent.PipeE(yaml.SetField(key, yaml.NewRNode(value))); err != nil {
+		return nil, fmt.Errorf("%s: %w", join(prefix, path), err)
+	}
+	return &Change{Field: join(prefix, path), From: from, To: Short(value)}, nil
+}
+
+// Short renders a node on one line for reports: {sleep: {seconds: 20}}.
+func Short(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return n.Value
+	case yaml.AliasNode:
+		return "*" + n.Value
+	case yaml.SequenceNode:
+		parts := make([]string, len(n.Content))
+		for i, e := range n.Content {
+			parts[i] = Short(e)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case yaml.MappingNode:
+		parts := make([]string, 0, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			parts = append(parts, n.Content[i].Value+": "+Short(n.Content[i+1]))
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	}
+	return ""
+}
+
+func join(prefix string, path []string) string {
+	parts := append([]string{}, path...)
+	if prefix != "" {
+		parts = append([]string{prefix}, parts...)
+	}
+	return strings.Join(parts, ".")
+}
