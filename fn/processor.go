@@ -35,13 +35,14 @@ func Process(rl *kfn.ResourceList) (bool, error) {
 	}
 	cfg, err := config.Parse(functionConfigNode(rl))
 	if err != nil {
+		fc := functionConfigObject(rl)
 		var errs config.Errors
 		if asErrors(err, &errs) {
 			for _, e := range errs {
-				r.resultField(kfn.Error, e.Path, "functionConfig %s: %s", e.Path, e.Msg)
+				r.result(kfn.Error, fc, e.Path, "%s", e.Msg)
 			}
 		} else {
-			r.result(kfn.Error, nil, "", "functionConfig: %v", err)
+			r.result(kfn.Error, fc, "", "%v", err)
 		}
 		return r.finish(rl)
 	}
@@ -206,16 +207,21 @@ func (r *run) report(cfg *config.Config, o *inventory.Object, p *plan.Plan, chan
 	line := Timeline(p)
 	if cfg.Mode == config.ModeAudit {
 		for _, c := range changes {
-			r.resultField(kfn.Error, c.Field, "%s: audit: would set %s (%s)", ref(o), c, line)
-			r.results[len(r.results)-1].ResourceRef = resourceRef(o)
+			from := c.From
+			if from == "" {
+				from = "unset"
+			}
+			r.result(kfn.Error, o, c.Field, "audit: would change %s -> %s", from, c.To)
 		}
 		if len(changes) == 0 {
-			r.result(kfn.Info, o, "", "already safe: %s", line)
+			r.result(kfn.Info, o, "", "no change needed: %s", line)
+		} else {
+			r.result(kfn.Info, o, "", "audit: the plan is: %s", line)
 		}
 		return
 	}
 	if len(changes) == 0 {
-		r.result(kfn.Info, o, "", "already safe: %s", line)
+		r.result(kfn.Info, o, "", "no change needed: %s", line)
 		return
 	}
 	parts := make([]string, len(changes))
@@ -297,19 +303,17 @@ func (r *run) result(sev kfn.Severity, o *inventory.Object, field, format string
 	r.results = append(r.results, res)
 }
 
-func (r *run) resultField(sev kfn.Severity, field, format string, args ...any) {
-	r.result(sev, nil, field, format, args...)
-}
-
 func resourceRef(o *inventory.Object) *kfn.ResourceRef {
 	return &kfn.ResourceRef{APIVersion: o.APIVersion, Kind: o.Kind, Name: o.Name, Namespace: o.Namespace}
 }
 
-func ref(o *inventory.Object) string {
-	if o.Namespace != "" {
-		return o.Kind + " " + o.Namespace + "/" + o.Name
+// functionConfigObject identifies the functionConfig in results.
+func functionConfigObject(rl *kfn.ResourceList) *inventory.Object {
+	n := functionConfigNode(rl)
+	if n == nil {
+		return nil
 	}
-	return o.Kind + " " + o.Name
+	return &inventory.Object{APIVersion: n.GetApiVersion(), Kind: n.GetKind(), Name: n.GetName(), Namespace: n.GetNamespace(), Node: n}
 }
 
 func functionConfigNode(rl *kfn.ResourceList) *yaml.RNode {

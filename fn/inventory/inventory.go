@@ -76,7 +76,7 @@ func New(items []*yaml.RNode) *Index {
 		tgbs:       map[string]map[string][]string{},
 		hpas:       map[string]int{},
 	}
-	r := &reader{}
+	r := newReader()
 	for i, n := range items {
 		r.item = i
 		y := n.YNode()
@@ -122,7 +122,7 @@ func New(items []*yaml.RNode) *Index {
 	for _, w := range ix.Workloads {
 		ix.link(w)
 	}
-	ix.Problems = r.problems
+	ix.Problems = *r.problems
 	return ix
 }
 
@@ -201,36 +201,35 @@ func readWorkload(r *reader, o *Object) *Workload {
 	}
 	w.PodLabels = r.stringMapAt(y, "spec", "template", "metadata", "labels")
 	pod := r.mapAt(y, "spec", "template", "spec")
-	podPath := []string{"spec", "template", "spec"}
-	f.Grace = r.intAt(pod, "terminationGracePeriodSeconds")
-	if gates := r.seqAt(pod, "readinessGates"); gates != nil {
-		for _, g := range gates.Content {
-			f.ReadinessGates = append(f.ReadinessGates, r.stringAt(g, "conditionType"))
+	pr := r.at("spec", "template", "spec")
+	f.Grace = pr.intAt(pod, "terminationGracePeriodSeconds")
+	if gates := pr.seqAt(pod, "readinessGates"); gates != nil {
+		for i, g := range gates.Content {
+			f.ReadinessGates = append(f.ReadinessGates, pr.at("readinessGates["+strconv.Itoa(i)+"]").stringAt(g, "conditionType"))
 		}
 	}
-	if vols := r.seqAt(pod, "volumes"); vols != nil {
+	if vols := pr.seqAt(pod, "volumes"); vols != nil {
 		for _, v := range vols.Content {
-			if r.get(v, []string{"persistentVolumeClaim"}) != nil {
+			if lookup(v, "persistentVolumeClaim") != nil {
 				f.HasPVC = true
 			}
+		}
+	}
+	if cs := pr.seqAt(pod, "containers"); cs != nil {
+		for i, c := range cs.Content {
+			f.Containers = append(f.Containers, readContainer(pr.at("containers["+strconv.Itoa(i)+"]"), c, i))
 		}
 	}
 	if o.Kind == "StatefulSet" && r.get(y, []string{"spec", "volumeClaimTemplates"}) != nil {
 		f.HasPVC = true
 	}
-	if cs := r.seqAt(pod, "containers"); cs != nil {
-		for i, c := range cs.Content {
-			path := append(append([]string{}, podPath...), "containers["+strconv.Itoa(i)+"]")
-			f.Containers = append(f.Containers, readContainer(r, c, i, path))
-		}
-	}
 	readStrategy(r, y, o.Kind, &f.Strategy)
 	return w
 }
 
-func readContainer(r *reader, c *yaml.Node, i int, path []string) plan.Container {
+func readContainer(r *reader, c *yaml.Node, i int) plan.Container {
 	if c.Kind != yaml.MappingNode {
-		r.fail(path, "expected a container map, got %s", describe(c))
+		r.fail(nil, "expected a container map, got %s", describe(c))
 		return plan.Container{Index: i}
 	}
 	ct := plan.Container{
@@ -240,9 +239,9 @@ func readContainer(r *reader, c *yaml.Node, i int, path []string) plan.Container
 	}
 	ct.MeshProxy = meshProxies[ct.Name]
 	if ports := r.seqAt(c, "ports"); ports != nil {
-		for _, p := range ports.Content {
+		for j, p := range ports.Content {
 			ct.Ports++
-			if hp := r.intAt(p, "hostPort"); hp != nil && *hp > 0 {
+			if hp := r.at("ports["+strconv.Itoa(j)+"]").intAt(p, "hostPort"); hp != nil && *hp > 0 {
 				ct.HostPort = true
 			}
 		}

@@ -11,8 +11,17 @@ import (
 // reader reads typed fields from a YAML tree and records, instead of
 // panicking or guessing, every field whose type is wrong.
 type reader struct {
-	problems []Problem
+	problems *[]Problem
 	item     int
+	// prefix is the path of the node the reader's paths start from.
+	prefix []string
+}
+
+func newReader() *reader { return &reader{problems: &[]Problem{}} }
+
+// at returns a reader whose paths start below prefix.
+func (r *reader) at(prefix ...string) *reader {
+	return &reader{problems: r.problems, item: r.item, prefix: append(append([]string{}, r.prefix...), prefix...)}
 }
 
 // Problem is a field of an input object that cannot be read.
@@ -23,7 +32,8 @@ type Problem struct {
 }
 
 func (r *reader) fail(path []string, format string, args ...any) {
-	r.problems = append(r.problems, Problem{Item: r.item, Field: strings.Join(path, "."), Msg: fmt.Sprintf(format, args...)})
+	full := append(append([]string{}, r.prefix...), path...)
+	*r.problems = append(*r.problems, Problem{Item: r.item, Field: strings.Join(full, "."), Msg: fmt.Sprintf(format, args...)})
 }
 
 // lookup returns the value at key of a mapping node, nil when absent.

@@ -249,7 +249,7 @@ func planHooks(w *Workload, c *config.Config, p *Plan, n numbers) (kept int) {
 				// than the planned preStop.
 				secs = n.preStop
 				p.add(Info, field, "kept the container's own %s preStop; its length is unknown, so the plan assumes %d s", ct.Hook, secs)
-			} else if secs < p.LBStop {
+			} else if secs < p.LBStop && secs < reachable(c, n) {
 				p.add(Warning, field, "kept the container's own preStop of %d s, shorter than the %d s the load balancer needs to stop sending (%s); raise it or use mode: enforce", secs, p.LBStop, c.Profile.Name)
 			}
 			longest = max(longest, secs)
@@ -287,6 +287,15 @@ func planHooks(w *Workload, c *config.Config, p *Plan, n numbers) (kept int) {
 	}
 	p.PreStop = longest
 	return kept
+}
+
+// reachable is the longest preStop the plan could give: the profile's or the
+// configured one, shortened to fit a grace-period cap.
+func reachable(c *config.Config, n numbers) int {
+	if cap := c.GraceCap(); cap > 0 && !n.preStopPinned {
+		return min(n.preStop, max(cap-n.shutdown, 1))
+	}
+	return n.preStop
 }
 
 func planGrace(w *Workload, c *config.Config, p *Plan, n numbers, kept int) {
@@ -408,11 +417,9 @@ func planStrategy(w *Workload, c *config.Config, p *Plan) {
 		unavail := s.MaxUnavailable
 		switch {
 		case unavail == "":
-			if s.MaxSurge == "0" || s.MaxSurge == "0%" {
-				p.add(Warning, base+".rollingUpdate.maxSurge", "maxSurge is 0, so maxUnavailable cannot be 0: every rollout removes serving pods before their replacements are ready")
-				if !enforce {
-					return
-				}
+			if isZero(s.MaxSurge) && !enforce {
+				p.add(Warning, base+".rollingUpdate.maxSurge", "maxSurge is 0, so maxUnavailable cannot be 0: every rollout removes serving pods before their replacements are ready (kept in mode default; mode enforce sets a surge)")
+				return
 			}
 			p.Strategy.MaxUnavailable = "0"
 		case isZero(unavail):
