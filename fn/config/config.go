@@ -130,7 +130,7 @@ var settings = []setting{
 		return fmt.Errorf("unknown mode %q (known: default, enforce, audit)", v)
 	}},
 	{key: "kubernetesVersion", typed: "kubernetesVersion", read: func(c *Config, v string) (err error) {
-		c.KubernetesVersion, err = ParseVersion(v)
+		c.KubernetesVersion, err = parseReleaseVersion(v)
 		return err
 	}},
 	{key: "mesh", typed: "mesh", read: func(c *Config, v string) error {
@@ -142,7 +142,7 @@ var settings = []setting{
 		return fmt.Errorf("unknown mesh %q (known: none, istio, linkerd, auto)", v)
 	}},
 	{key: "meshVersion", typed: "meshVersion", read: func(c *Config, v string) (err error) {
-		c.MeshVersion, err = ParseVersion(v)
+		c.MeshVersion, err = parseReleaseVersion(v)
 		return err
 	}},
 	{key: "preStopSeconds", typed: "preStopSeconds", read: func(c *Config, v string) (err error) {
@@ -443,6 +443,21 @@ func settingKeys() []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// parseReleaseVersion reads a Kubernetes or mesh version. Versions 1.0-1.9
+// predate every release the function knows, and they are what 1.10 ... 1.40
+// become when a tool reads an unquoted version as a number (kustomize does,
+// before the function runs), so they are refused with that explanation.
+func parseReleaseVersion(s string) (Version, error) {
+	v, err := ParseVersion(s)
+	if err != nil {
+		return v, err
+	}
+	if v.Major == 1 && v.Minor < 10 {
+		return v, fmt.Errorf("%q reads as 1.%d, older than any release this function supports; if you wrote 1.%d0, a YAML tool read it as a number and dropped the trailing zero (kustomize does): quote it, \"1.%d0\"", s, v.Minor, v.Minor, v.Minor)
+	}
+	return v, nil
 }
 
 func parseBool(v string) (bool, error) {

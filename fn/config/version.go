@@ -30,8 +30,10 @@ func (v Version) String() string {
 // ParseVersion reads "1.30", "v1.30" or "1.30.2" (the patch is ignored).
 func ParseVersion(s string) (Version, error) {
 	t := strings.TrimPrefix(strings.TrimSpace(s), "v")
-	parts := strings.Split(t, ".")
-	if len(parts) < 2 || len(parts) > 3 {
+	// At most three parts: a suffix on the patch may itself hold dots
+	// (1.30.2-gke.100); a fourth number still fails the patch's Atoi.
+	parts := strings.SplitN(t, ".", 3)
+	if len(parts) < 2 {
 		return Version{}, fmt.Errorf("%q is not a version like 1.30", s)
 	}
 	var nums [3]int

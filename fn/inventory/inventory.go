@@ -253,12 +253,12 @@ func readContainer(r *reader, c *yaml.Node, i int) plan.Container {
 	case pre == nil:
 	case lookup(pre, "sleep") != nil:
 		ct.Hook = plan.HookSleep
-		if s := r.intAt(pre, "sleep", "seconds"); s != nil {
+		if s := r.at("lifecycle", "preStop").intAt(pre, "sleep", "seconds"); s != nil {
 			ct.HookSeconds = *s
 		}
 	case lookup(pre, "exec") != nil:
 		ct.Hook = plan.HookExec
-		if cmd := r.seqAt(pre, "exec", "command"); cmd != nil {
+		if cmd := r.at("lifecycle", "preStop").seqAt(pre, "exec", "command"); cmd != nil {
 			parts := make([]string, 0, len(cmd.Content))
 			for _, p := range cmd.Content {
 				parts = append(parts, strings.TrimSpace(p.Value))

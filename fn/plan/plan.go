@@ -2,6 +2,8 @@ package plan
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -173,7 +175,9 @@ func resolveNumbers(w *Workload, c *config.Config, p *Plan) numbers {
 		n.minReady = *c.MinReadySeconds
 	}
 	field := func(key string) string { return "metadata.annotations." + key }
-	for key, v := range w.Annotations {
+	// In key order: a map's order would shuffle the findings between runs.
+	for _, key := range slices.Sorted(maps.Keys(w.Annotations)) {
+		v := w.Annotations[key]
 		if !strings.HasPrefix(key, AnnotationPrefix) {
 			continue
 		}
@@ -390,7 +394,9 @@ func planStrategy(w *Workload, c *config.Config, p *Plan) {
 	s := w.Strategy
 	switch w.Kind {
 	case "Deployment", "Rollout":
-		base := "spec.strategy"
+		// params is where maxSurge and maxUnavailable live: under
+		// rollingUpdate for a Deployment, directly under canary for a Rollout.
+		base, params := "spec.strategy", "spec.strategy.rollingUpdate"
 		if w.Kind == "Rollout" {
 			if s.BlueGreen {
 				p.add(Info, "spec.strategy.blueGreen", "blue-green: the old ReplicaSet keeps serving until the new one is promoted; no surge settings apply")
@@ -400,6 +406,7 @@ func planStrategy(w *Workload, c *config.Config, p *Plan) {
 				return
 			}
 			base = "spec.strategy.canary"
+			params = base
 		}
 		if w.Kind == "Deployment" && s.Type == "Recreate" {
 			if enforce && !w.HasPVC {
@@ -418,7 +425,7 @@ func planStrategy(w *Workload, c *config.Config, p *Plan) {
 		switch {
 		case unavail == "":
 			if isZero(s.MaxSurge) && !enforce {
-				p.add(Warning, base+".rollingUpdate.maxSurge", "maxSurge is 0, so maxUnavailable cannot be 0: every rollout removes serving pods before their replacements are ready (kept in mode default; mode enforce sets a surge)")
+				p.add(Warning, params+".maxSurge", "maxSurge is 0, so maxUnavailable cannot be 0: every rollout removes serving pods before their replacements are ready (kept in mode default; mode enforce sets a surge)")
 				return
 			}
 			p.Strategy.MaxUnavailable = "0"
@@ -426,7 +433,7 @@ func planStrategy(w *Workload, c *config.Config, p *Plan) {
 		case enforce:
 			p.Strategy.MaxUnavailable = "0"
 		default:
-			p.add(Warning, base+".rollingUpdate.maxUnavailable", "maxUnavailable %s removes serving pods before their replacements are ready; 0 with a surge keeps capacity (kept in mode default; mode enforce sets 0)", unavail)
+			p.add(Warning, params+".maxUnavailable", "maxUnavailable %s removes serving pods before their replacements are ready; 0 with a surge keeps capacity (kept in mode default; mode enforce sets 0)", unavail)
 			return
 		}
 		if s.MaxSurge == "" || (enforce && isZero(s.MaxSurge)) {

@@ -19,6 +19,9 @@ type Change struct {
 }
 
 func (c Change) String() string {
+	if c.From == "" && strings.HasPrefix(c.To, "+") {
+		return c.Field + " " + c.To
+	}
 	from := c.From
 	if from == "" {
 		from = "unset"

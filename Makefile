@@ -1,0 +1,37 @@
+# graceful-rollout: `make demo` runs the function on an example package;
+# `make test` runs every test layer (unit, golden, kpt, kustomize, Argo CD
+# plugin, API-server dry-run). Tools the tests need are installed into
+# $(GR_CACHE) by hack/ scripts.
+SHELL := /bin/bash
+GR_CACHE ?= $(HOME)/.cache/graceful-rollout
+export GR_CACHE
+BIN := $(CURDIR)/bin
+
+.PHONY: build test unit e2e apiserver-test lint demo bench clean
+
+build:
+	hack/build.sh $(BIN)/graceful-rollout
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
+	go vet ./...
+
+unit:
+	go test ./...
+
+# End to end through the real clients: kpt fn eval/render and kustomize build.
+e2e: build
+	GR_KUSTOMIZE=$$(hack/install-kustomize.sh) PATH=$(BIN):$$PATH go test -count=1 ./e2e/...
+
+# Server-side dry-run of every example's and golden case's output against a
+# real kube-apiserver with the vendor CRDs; the server is torn down at the end.
+apiserver-test: build
+	hack/test-apiserver.sh
+
+test: lint unit e2e apiserver-test
+
+demo: build
+	hack/demo.sh
+
+clean:
+	rm -rf bin
