@@ -21,6 +21,8 @@ import (
 var update = flag.Bool("update", false, "rewrite the expected files of the golden cases (read the diff before committing)")
 
 // A golden case is a folder under testdata/golden with
+//   - input.yaml: a whole ResourceList (for input kpt's reader would refuse),
+//     or
 //   - config.yaml: the functionConfig (absent: none),
 //   - items.yaml and/or corpus.txt (folders under testdata, one per line,
 //     whose *.yaml files are the items, as kpt reads a package),
@@ -64,6 +66,9 @@ func TestGolden(t *testing.T) {
 
 func buildInput(t *testing.T, dir string) []byte {
 	t.Helper()
+	if b, err := os.ReadFile(filepath.Join(dir, "input.yaml")); err == nil {
+		return b // a whole ResourceList, for input no client would read
+	}
 	var nodes []*yaml.RNode
 	read := func(path, rel string) {
 		b, err := os.ReadFile(path)

@@ -10,7 +10,6 @@ import (
 
 	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
 	"k8s.io/apimachinery/pkg/labels"
-	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/graceful-rollout/graceful-rollout/fn/config"
@@ -264,7 +263,7 @@ func selected(s config.Selector, w *inventory.Workload) bool {
 		return false
 	}
 	if s.Labels != nil {
-		return s.Labels.Matches(labels.Set(w.Node.GetLabels()))
+		return s.Labels.Matches(labels.Set(w.Labels))
 	}
 	return true
 }
@@ -292,9 +291,8 @@ func (r *run) result(sev kfn.Severity, o *inventory.Object, field, format string
 	res := &kfn.Result{Severity: sev, Message: fmt.Sprintf(format, args...)}
 	if o != nil {
 		res.ResourceRef = resourceRef(o)
-		ann := o.Node.GetAnnotations()
-		if path := ann[kioutil.PathAnnotation]; path != "" {
-			res.File = &kfn.File{Path: path}
+		if o.Path != "" {
+			res.File = &kfn.File{Path: o.Path}
 		}
 	}
 	if field != "" {
@@ -313,7 +311,7 @@ func functionConfigObject(rl *kfn.ResourceList) *inventory.Object {
 	if n == nil {
 		return nil
 	}
-	return &inventory.Object{APIVersion: n.GetApiVersion(), Kind: n.GetKind(), Name: n.GetName(), Namespace: n.GetNamespace(), Node: n}
+	return inventory.Identify(n)
 }
 
 func functionConfigNode(rl *kfn.ResourceList) *yaml.RNode {

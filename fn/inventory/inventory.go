@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/graceful-rollout/graceful-rollout/fn/plan"
@@ -18,7 +19,9 @@ import (
 type Object struct {
 	Item                              int
 	APIVersion, Kind, Namespace, Name string
-	Node                              *yaml.RNode
+	// Path is the file the client read it from (kpt's path annotation).
+	Path string
+	Node *yaml.RNode
 }
 
 // Group is the API group of the object's apiVersion.
@@ -33,8 +36,8 @@ func (o *Object) Group() string {
 type Workload struct {
 	Object
 	Facts plan.Workload
-	// PodLabels are the pod template's labels.
-	PodLabels map[string]string
+	// Labels are the workload's own labels; PodLabels its pod template's.
+	Labels, PodLabels map[string]string
 }
 
 type service struct {
@@ -55,6 +58,18 @@ type Index struct {
 	tgbs map[string]map[string][]string
 	// hpas[namespace/kind/name] is an HPA's minReplicas.
 	hpas map[string]int
+}
+
+// Identify reads an object's identity without failing on a malformed one.
+func Identify(n *yaml.RNode) *Object {
+	y := n.YNode()
+	return &Object{
+		APIVersion: scalar(y, "apiVersion"),
+		Kind:       scalar(y, "kind"),
+		Namespace:  scalar(y, "metadata", "namespace"),
+		Name:       scalar(y, "metadata", "name"),
+		Node:       n,
+	}
 }
 
 // IsWorkload reports whether apiVersion/kind is a supported workload.
@@ -90,6 +105,7 @@ func New(items []*yaml.RNode) *Index {
 			Kind:       r.stringAt(y, "kind"),
 			Namespace:  r.stringAt(y, "metadata", "namespace"),
 			Name:       r.stringAt(y, "metadata", "name"),
+			Path:       scalar(y, "metadata", "annotations", kioutil.PathAnnotation),
 			Node:       n,
 		}
 		ix.Objects = append(ix.Objects, o)
@@ -199,6 +215,7 @@ func readWorkload(r *reader, o *Object) *Workload {
 		f.NoTemplate = true
 		return w
 	}
+	w.Labels = r.stringMapAt(y, "metadata", "labels")
 	w.PodLabels = r.stringMapAt(y, "spec", "template", "metadata", "labels")
 	pod := r.mapAt(y, "spec", "template", "spec")
 	pr := r.at("spec", "template", "spec")

@@ -53,6 +53,19 @@ func lookup(n *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
+// scalar returns the text at a path of map keys, "" when anything on the way
+// is absent or not of the expected shape. For bookkeeping reads that must
+// not fail (a file path for a result).
+func scalar(n *yaml.Node, path ...string) string {
+	for _, k := range path {
+		n = lookup(n, k)
+	}
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return ""
+	}
+	return n.Value
+}
+
 func isNull(n *yaml.Node) bool {
 	return n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null")
 }
@@ -174,7 +187,7 @@ func describe(n *yaml.Node) string {
 		case "!!bool":
 			return "a boolean"
 		case "!!float":
-			return "a fraction " + n.Value
+			return "the number " + n.Value
 		}
 		return fmt.Sprintf("%q", n.Value)
 	}

@@ -51,6 +51,7 @@ func IntOrString(v string) *yaml.Node {
 // already there has the same text, and reports the change. prefix is the
 // path of node itself, for the report.
 func Set(node *yaml.RNode, prefix string, value *yaml.Node, path ...string) (*Change, error) {
+	unsetNulls(node, path[:len(path)-1])
 	parent, err := node.Pipe(yaml.LookupCreate(yaml.MappingNode, path[:len(path)-1]...))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", join(prefix, path[:len(path)-1]), err)
@@ -71,6 +72,33 @@ func Set(node *yaml.RNode, prefix string, value *yaml.Node, path ...string) (*Ch
 		return nil, fmt.Errorf("%s: %w", join(prefix, path), err)
 	}
 	return &Change{Field: join(prefix, path), From: from, To: Short(value)}, nil
+}
+
+// unsetNulls turns a null value met along path (lifecycle: with nothing
+// after it) into an empty map in place: the API reads null as unset, and
+// LookupCreate would stop at it.
+func unsetNulls(node *yaml.RNode, path []string) {
+	cur := node.YNode()
+	for _, k := range path {
+		if cur == nil || cur.Kind != yaml.MappingNode {
+			return
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(cur.Content); i += 2 {
+			if cur.Content[i].Value == k {
+				next = cur.Content[i+1]
+			}
+		}
+		if IsNull(next) {
+			next.Kind, next.Tag, next.Value, next.Style = yaml.MappingNode, yaml.NodeTagMap, "", 0
+		}
+		cur = next
+	}
+}
+
+// IsNull reports a null scalar (null, ~ or nothing after the key).
+func IsNull(n *yaml.Node) bool {
+	return n != nil && n.Kind == yaml.ScalarNode && n.Tag == yaml.NodeTagNull
 }
 
 // Short renders a node on one line for reports: {sleep: {seconds: 20}}.

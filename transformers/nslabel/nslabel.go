@@ -3,6 +3,8 @@
 package nslabel
 
 import (
+	"fmt"
+
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/graceful-rollout/graceful-rollout/transformers/edit"
@@ -22,6 +24,10 @@ type Filter struct {
 // Apply edits the Namespace in place. kept is the user's value when it
 // differs and was not overwritten.
 func (f Filter) Apply(ns *yaml.RNode) (changes []edit.Change, kept string, err error) {
+	// GetLabels panics on labels that are not a map; check the shape first.
+	if l, err := ns.Pipe(yaml.Lookup("metadata", "labels")); err != nil || (l != nil && l.YNode().Kind != yaml.MappingNode && !edit.IsNull(l.YNode())) {
+		return nil, "", fmt.Errorf("metadata.labels: expected a map")
+	}
 	labels := ns.GetLabels()
 	if v, ok := labels[f.Label]; ok && v != f.Value && !f.Overwrite {
 		return nil, v, nil

@@ -31,6 +31,10 @@ func (f Filter) Apply(w *yaml.RNode) ([]edit.Change, error) {
 	if len(f.Plan.Gates) == 0 {
 		return changes, nil
 	}
+	if g, _ := w.Pipe(yaml.Lookup("spec", "template", "spec", "readinessGates")); g != nil && edit.IsNull(g.YNode()) {
+		// readinessGates: null is unset; make it an empty list in place.
+		g.YNode().Kind, g.YNode().Tag, g.YNode().Value = yaml.SequenceNode, yaml.NodeTagSeq, ""
+	}
 	gates, err := w.Pipe(yaml.LookupCreate(yaml.SequenceNode, "spec", "template", "spec", "readinessGates"))
 	if err != nil || gates == nil || gates.YNode().Kind != yaml.SequenceNode {
 		return nil, fmt.Errorf("%s.readinessGates: expected a list", plan.PodSpecPath)
