@@ -105,7 +105,7 @@ func TestArgoCDPlugin(t *testing.T) {
 		if !strings.Contains(r.stdout, "seconds: 20") || !strings.Contains(r.stdout, "minReadySeconds: 60") {
 			t.Errorf("the frontend was not planned for gke-neg")
 		}
-		writeRendered(t, "argocd", parseDocs(t, r.stdout))
+		writeRendered(t, "example-argocd", parseDocs(t, r.stdout))
 	})
 	t.Run("generate-error", func(t *testing.T) {
 		r := sidecarRun(t, app, generate, "ARGOCD_ENV_KUSTOMIZE_PATH=../../kustomize-error")

@@ -367,7 +367,7 @@ func kptExample(t *testing.T, kpt, ex string) {
 	if again := gitDiff(t, root); again != diff {
 		t.Errorf("a second render changed the package again")
 	}
-	writeRendered(t, filepath.Base(ex), readDir(t, pkg))
+	writeRendered(t, "example-"+filepath.Base(ex), readDir(t, pkg))
 }
 
 func kustomizeExample(t *testing.T, kustomize, ex string) {
@@ -383,7 +383,7 @@ func kustomizeExample(t *testing.T, kustomize, ex string) {
 		t.Fatalf("kustomize build failed (%d): %s", r.code, r.stderr)
 	}
 	expect(t, filepath.Join(ex, ".expected", "output.yaml"), r.stdout)
-	writeRendered(t, filepath.Base(ex), parseDocs(t, r.stdout))
+	writeRendered(t, "example-"+filepath.Base(ex), parseDocs(t, r.stdout))
 }
 
 // writeRendered keeps a client's output for the API-server stage when
@@ -407,7 +407,43 @@ func writeRendered(t *testing.T, name string, nodes []*yaml.RNode) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "example-"+name+".yaml"), []byte(s), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name+".yaml"), []byte(s), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestGoldenOutputs hands the items of every successful golden case to the
+// API-server stage (hack/test-apiserver.sh sets GR_RENDERED_DIR).
+func TestGoldenOutputs(t *testing.T) {
+	if os.Getenv("GR_RENDERED_DIR") == "" {
+		t.Skip("GR_RENDERED_DIR is not set: run make apiserver-test")
+	}
+	dirs, _ := filepath.Glob(filepath.Join("..", "testdata", "golden", "*"))
+	n := 0
+	for _, dir := range dirs {
+		if _, err := os.Stat(filepath.Join(dir, "expected-error.txt")); err == nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "expected.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rl, err := yaml.Parse(string(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		items, err := rl.Pipe(yaml.Lookup("items"))
+		if err != nil || items == nil {
+			t.Fatalf("%s: no items", dir)
+		}
+		nodes, err := items.Elements()
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeRendered(t, "golden-"+filepath.Base(dir), nodes)
+		n++
+	}
+	if n == 0 {
+		t.Fatal("no golden outputs")
 	}
 }
