@@ -5,17 +5,16 @@ package fn
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/graceful-rollout/graceful-rollout/fn/companion"
 	"github.com/graceful-rollout/graceful-rollout/fn/config"
 	"github.com/graceful-rollout/graceful-rollout/fn/inventory"
 	"github.com/graceful-rollout/graceful-rollout/fn/plan"
-	"github.com/graceful-rollout/graceful-rollout/fn/profile"
 	"github.com/graceful-rollout/graceful-rollout/transformers/edit"
 	"github.com/graceful-rollout/graceful-rollout/transformers/lifecycle"
 	"github.com/graceful-rollout/graceful-rollout/transformers/nslabel"
@@ -53,13 +52,17 @@ func Process(rl *kfn.ResourceList) (bool, error) {
 	for i, o := range rl.Items {
 		nodes[i] = o.MoveToResourceNode()
 	}
-	defer func() {
-		for i, n := range nodes {
-			rl.Items[i] = kfn.MoveToKubeObject(n)
-		}
-	}()
-	r.transform(cfg, nodes)
+	nodes = r.transform(cfg, nodes)
+	rl.Items = make(kfn.KubeObjects, len(nodes))
+	for i, n := range nodes {
+		rl.Items[i] = kfn.MoveToKubeObject(n)
+	}
 	return r.finish(rl)
+}
+
+// companions run after the workload pass, in this order.
+var companions = []companion.Companion{
+	nslabel.Companion{},
 }
 
 // run collects the results of one invocation.
@@ -81,10 +84,11 @@ func (r *run) finish(rl *kfn.ResourceList) (bool, error) {
 	return false, fmt.Errorf("graceful-rollout: %d error(s); no item was changed:\n%s\n", len(msgs), strings.Join(msgs, "\n"))
 }
 
-// transform plans every selected workload, then applies the plans when no
-// plan is in error. Staged copies replace nodes only at the end, so a
-// failed run leaves every item as it came.
-func (r *run) transform(cfg *config.Config, nodes []*yaml.RNode) {
+// transform plans every selected workload, applies the plans to staged
+// copies, runs the companions, and returns the output items: the input with
+// the staged copies in place and new objects appended, or the input as it
+// came when anything is in error or the mode is audit.
+func (r *run) transform(cfg *config.Config, nodes []*yaml.RNode) []*yaml.RNode {
 	ix := inventory.New(nodes)
 	for _, p := range ix.Problems {
 		var o *inventory.Object
@@ -96,54 +100,50 @@ func (r *run) transform(cfg *config.Config, nodes []*yaml.RNode) {
 		r.result(kfn.Error, o, p.Field, "%s", p.Msg)
 	}
 	if len(ix.Problems) > 0 {
-		return
+		return nodes
 	}
 
-	staged := map[int]*yaml.RNode{}
-	failed := false
-	servingNamespaces := map[string]*inventory.Workload{}
+	ctx := companion.New(cfg, ix)
 	for _, w := range ix.Workloads {
 		if !selected(cfg.Selector, w) {
 			continue
 		}
 		p := plan.Make(&w.Facts, cfg)
 		for _, f := range p.Findings {
-			r.result(severity(f.Severity), &w.Object, f.Field, "%s", f.Message)
+			ctx.Report(f.Severity, &w.Object, f.Field, "%s", f.Message)
 		}
 		if p.Skip != "" {
-			r.result(kfn.Info, &w.Object, "", "left alone: %s", p.Skip)
+			ctx.Report(plan.Info, &w.Object, "", "left alone: %s", p.Skip)
 			continue
 		}
 		if p.HasErrors() {
-			failed = true
 			continue
 		}
-		if _, ok := servingNamespaces[w.Namespace]; !ok {
-			servingNamespaces[w.Namespace] = w
-		}
-		cp := w.Node.Copy()
-		changes, err := applyWorkload(cp, w.Kind, p)
+		ctx.Planned = append(ctx.Planned, companion.Planned{Workload: w, Plan: p})
+		changes, err := ctx.Update(&w.Object, func(n *yaml.RNode) ([]edit.Change, error) {
+			return applyWorkload(n, w.Kind, p)
+		})
 		if err != nil {
-			r.result(kfn.Error, &w.Object, "", "cannot apply the plan: %v", err)
-			failed = true
+			ctx.Report(plan.Error, &w.Object, "", "cannot apply the plan: %v", err)
 			continue
 		}
-		r.report(cfg, &w.Object, p, changes)
-		if len(changes) > 0 {
-			staged[w.Item] = cp
+		reportPlan(ctx, &w.Object, p, changes)
+	}
+	for _, c := range companions {
+		if err := c.Apply(ctx); err != nil {
+			ctx.Report(plan.Error, nil, "", "%v", err)
 		}
 	}
-	if cfg.Profile.Gate == profile.GateAWSTargetHealth {
-		r.labelNamespaces(cfg, ix, servingNamespaces, staged)
+	for _, res := range ctx.Results {
+		r.result(severity(res.Severity), res.Object, res.Field, "%s", res.Message)
 	}
-	if failed || cfg.Mode == config.ModeAudit {
-		return
+	if r.hasErrors() || ctx.Audit() {
+		return nodes
 	}
-	for i, n := range staged {
-		if !r.hasErrors() {
-			nodes[i] = n
-		}
+	for i, n := range ctx.Staged() {
+		nodes[i] = n
 	}
+	return append(nodes, ctx.Added()...)
 }
 
 // applyWorkload runs each concern's transformer on a workload.
@@ -165,69 +165,29 @@ func applyWorkload(n *yaml.RNode, kind string, p *plan.Plan) ([]edit.Change, err
 	return all, nil
 }
 
-func (r *run) labelNamespaces(cfg *config.Config, ix *inventory.Index, serving map[string]*inventory.Workload, staged map[int]*yaml.RNode) {
-	names := make([]string, 0, len(serving))
-	for ns := range serving {
-		names = append(names, ns)
-	}
-	sort.Strings(names)
-	f := nslabel.Filter{Label: nslabel.AWSGateInject, Value: "enabled", Overwrite: cfg.Mode == config.ModeEnforce}
-	for _, ns := range names {
-		obj, ok := ix.Namespaces[ns]
-		if !ok {
-			where := "namespace " + ns
-			if ns == "" {
-				where = "the namespace these workloads are deployed to"
-			}
-			r.result(kfn.Warning, &serving[ns].Object, "metadata.namespace", "%s is not in the input: label it %s=enabled so that the AWS Load Balancer Controller injects target-health readiness gates into its pods", where, nslabel.AWSGateInject)
-			continue
-		}
-		cp := obj.Node.Copy()
-		changes, kept, err := f.Apply(cp)
-		switch {
-		case err != nil:
-			r.result(kfn.Error, obj, "metadata.labels", "cannot label: %v", err)
-		case kept != "":
-			r.result(kfn.Warning, obj, "metadata.labels."+nslabel.AWSGateInject, "is %q: the AWS Load Balancer Controller will not inject target-health readiness gates into its pods (kept in mode default)", kept)
-		case len(changes) > 0:
-			if cfg.Mode == config.ModeAudit {
-				r.result(kfn.Error, obj, changes[0].Field, "audit: would set %s so that the AWS Load Balancer Controller injects target-health readiness gates", changes[0])
-				continue
-			}
-			r.result(kfn.Info, obj, changes[0].Field, "set %s: the AWS Load Balancer Controller injects target-health readiness gates into pods of labelled namespaces", changes[0])
-			staged[obj.Item] = cp
-		}
-	}
-}
-
-// report adds the one-line timeline of a planned workload and, in audit
-// mode, one error per change default mode would make.
-func (r *run) report(cfg *config.Config, o *inventory.Object, p *plan.Plan, changes []edit.Change) {
+// reportPlan adds the one-line timeline of a planned workload and what
+// changed; in audit mode, one error per change default mode would make.
+func reportPlan(ctx *companion.Context, o *inventory.Object, p *plan.Plan, changes []edit.Change) {
 	line := Timeline(p)
-	if cfg.Mode == config.ModeAudit {
+	switch {
+	case len(changes) == 0:
+		ctx.Report(plan.Info, o, "", "no change needed: %s", line)
+	case ctx.Audit():
 		for _, c := range changes {
 			from := c.From
 			if from == "" {
 				from = "unset"
 			}
-			r.result(kfn.Error, o, c.Field, "audit: would change %s -> %s", from, c.To)
+			ctx.Report(plan.Error, o, c.Field, "audit: would change %s -> %s", from, c.To)
 		}
-		if len(changes) == 0 {
-			r.result(kfn.Info, o, "", "no change needed: %s", line)
-		} else {
-			r.result(kfn.Info, o, "", "audit: the plan is: %s", line)
+		ctx.Report(plan.Info, o, "", "audit: the plan is: %s", line)
+	default:
+		parts := make([]string, len(changes))
+		for i, c := range changes {
+			parts[i] = c.String()
 		}
-		return
+		ctx.Report(plan.Info, o, "", "%s; changed: %s", line, strings.Join(parts, "; "))
 	}
-	if len(changes) == 0 {
-		r.result(kfn.Info, o, "", "no change needed: %s", line)
-		return
-	}
-	parts := make([]string, len(changes))
-	for i, c := range changes {
-		parts[i] = c.String()
-	}
-	r.result(kfn.Info, o, "", "%s; changed: %s", line, strings.Join(parts, "; "))
 }
 
 // Timeline explains a plan in one line.

@@ -1,0 +1,63 @@
+package nslabel
+
+import (
+	"sort"
+
+	"github.com/graceful-rollout/graceful-rollout/fn/companion"
+	"github.com/graceful-rollout/graceful-rollout/fn/config"
+	"github.com/graceful-rollout/graceful-rollout/fn/inventory"
+	"github.com/graceful-rollout/graceful-rollout/fn/plan"
+	"github.com/graceful-rollout/graceful-rollout/fn/profile"
+	"github.com/graceful-rollout/graceful-rollout/transformers/edit"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// Companion labels, on profiles whose gates the AWS Load Balancer
+// Controller injects, every Namespace object in the input that holds a
+// planned workload, and warns about namespaces the input does not declare.
+type Companion struct{}
+
+const why = "the AWS Load Balancer Controller injects target-health readiness gates into pods of labelled namespaces"
+
+// Apply implements companion.Companion.
+func (Companion) Apply(c *companion.Context) error {
+	if c.Config.Profile.Gate != profile.GateAWSTargetHealth {
+		return nil
+	}
+	first := map[string]*inventory.Workload{}
+	var names []string
+	for _, p := range c.Planned {
+		ns := p.Workload.Namespace
+		if _, ok := first[ns]; !ok {
+			first[ns] = p.Workload
+			names = append(names, ns)
+		}
+	}
+	sort.Strings(names)
+	f := Filter{Label: AWSGateInject, Value: "enabled", Overwrite: c.Config.Mode == config.ModeEnforce}
+	for _, ns := range names {
+		obj, ok := c.Index.Namespaces[ns]
+		if !ok {
+			where := "namespace " + ns
+			if ns == "" {
+				where = "the namespace these workloads are deployed to"
+			}
+			c.Report(plan.Warning, &first[ns].Object, "metadata.namespace", "%s is not in the input: label it %s=enabled so that the AWS Load Balancer Controller injects target-health readiness gates into its pods", where, AWSGateInject)
+			continue
+		}
+		var kept string
+		changes, err := c.Update(obj, func(n *yaml.RNode) (cs []edit.Change, err error) {
+			cs, kept, err = f.Apply(n)
+			return cs, err
+		})
+		switch {
+		case err != nil:
+			c.Report(plan.Error, obj, "metadata.labels", "cannot label: %v", err)
+		case kept != "":
+			c.Report(plan.Warning, obj, "metadata.labels."+AWSGateInject, "is %q: the AWS Load Balancer Controller will not inject target-health readiness gates into its pods (kept in mode default)", kept)
+		case len(changes) > 0:
+			c.Changed(obj, changes, why)
+		}
+	}
+	return nil
+}
