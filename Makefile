@@ -35,3 +35,9 @@ demo: build
 
 clean:
 	rm -rf bin
+
+# Wall time and peak RSS against the identity function (same SDK, parse and
+# write only), medians of alternating runs: see README "Performance".
+bench: build
+	go build -o $(BIN)/identity ./hack/identity
+	go run ./hack/bench -fn $(BIN)/graceful-rollout -id $(BIN)/identity

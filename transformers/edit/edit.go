@@ -47,53 +47,59 @@ func IntOrString(v string) *yaml.Node {
 	return Str(v)
 }
 
-// Set puts value at path (map keys, created as needed) unless the scalar
-// already there has the same text, and reports the change. prefix is the
-// path of node itself, for the report.
+// Set puts value at path (map keys; missing or null maps on the way are
+// created in place) unless the scalar already there has the same text, and
+// reports the change. prefix is the path of node itself, for the report.
+// It edits the node tree directly: keys it does not touch keep their order
+// and comments.
 func Set(node *yaml.RNode, prefix string, value *yaml.Node, path ...string) (*Change, error) {
-	unsetNulls(node, path[:len(path)-1])
-	parent, err := node.Pipe(yaml.LookupCreate(yaml.MappingNode, path[:len(path)-1]...))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", join(prefix, path[:len(path)-1]), err)
-	}
-	if parent == nil || parent.YNode().Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("%s: expected a map", join(prefix, path[:len(path)-1]))
-	}
-	key := path[len(path)-1]
-	from := ""
-	if f := parent.Field(key); f != nil && !f.Value.IsNil() {
-		old := f.Value.YNode()
-		if old.Kind == yaml.ScalarNode && old.Value == value.Value && value.Kind == yaml.ScalarNode {
-			return nil, nil
-		}
-		from = Short(old)
-	}
-	if err := parent.PipeE(yaml.SetField(key, yaml.NewRNode(value))); err != nil {
-		return nil, fmt.Errorf("%s: %w", join(prefix, path), err)
-	}
-	return &Change{Field: join(prefix, path), From: from, To: Short(value)}, nil
-}
-
-// unsetNulls turns a null value met along path (lifecycle: with nothing
-// after it) into an empty map in place: the API reads null as unset, and
-// LookupCreate would stop at it.
-func unsetNulls(node *yaml.RNode, path []string) {
 	cur := node.YNode()
-	for _, k := range path {
-		if cur == nil || cur.Kind != yaml.MappingNode {
-			return
+	for i, k := range path[:len(path)-1] {
+		if cur.Kind != yaml.MappingNode {
+			return nil, fmt.Errorf("%s: expected a map", join(prefix, path[:i]))
 		}
-		var next *yaml.Node
-		for i := 0; i+1 < len(cur.Content); i += 2 {
-			if cur.Content[i].Value == k {
-				next = cur.Content[i+1]
-			}
-		}
-		if IsNull(next) {
+		next := field(cur, k)
+		switch {
+		case next == nil:
+			next = &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap}
+			cur.Content = append(cur.Content, Str(k), next)
+		case IsNull(next):
+			// "lifecycle:" with nothing after it: the API reads null as unset.
 			next.Kind, next.Tag, next.Value, next.Style = yaml.MappingNode, yaml.NodeTagMap, "", 0
 		}
 		cur = next
 	}
+	if cur.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("%s: expected a map", join(prefix, path[:len(path)-1]))
+	}
+	key := path[len(path)-1]
+	from := ""
+	for i := 0; i+1 < len(cur.Content); i += 2 {
+		if cur.Content[i].Value != key {
+			continue
+		}
+		old := cur.Content[i+1]
+		if old.Kind == yaml.ScalarNode && value.Kind == yaml.ScalarNode && old.Value == value.Value {
+			return nil, nil
+		}
+		if !IsNull(old) {
+			from = Short(old)
+		}
+		cur.Content[i+1] = value
+		return &Change{Field: join(prefix, path), From: from, To: Short(value)}, nil
+	}
+	cur.Content = append(cur.Content, Str(key), value)
+	return &Change{Field: join(prefix, path), To: Short(value)}, nil
+}
+
+// field returns the value of key in a mapping node, nil when absent.
+func field(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
 }
 
 // IsNull reports a null scalar (null, ~ or nothing after the key).

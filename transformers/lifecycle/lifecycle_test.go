@@ -366,7 +366,7 @@ spec:
 			plan: plan.Plan{Hooks: []plan.Hook{sleepHook(0, "app", 10)}, Grace: 30, SetGrace: true},
 			changes: []edit.Change{
 				{Field: appHook, To: "{sleep: {seconds: 10}}"},
-				{Field: gracePath, From: "null", To: "30"},
+				{Field: gracePath, From: "", To: "30"},
 			},
 		},
 		"empty plan": {

@@ -1,0 +1,229 @@
+// Command bench times graceful-rollout against the identity function (same
+// SDK, parse and write only) on generated ResourceLists, alternating runs,
+// and reports medians of wall time and peak RSS with their ratios.
+//
+// Usage: go run ./hack/bench [-runs 7] [-fn bin/graceful-rollout] [-id bin/identity]
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type input struct {
+	name       string
+	n          int
+	namespaces int
+	config     string
+}
+
+func main() {
+	runs := flag.Int("runs", 7, "runs of each binary per input (alternating)")
+	fnBin := flag.String("fn", "bin/graceful-rollout", "the function")
+	idBin := flag.String("id", "bin/identity", "the identity function")
+	mesh := flag.Bool("mesh", false, "also measure mesh: istio (needs the mesh companions)")
+	flag.Parse()
+
+	dir, err := os.MkdirTemp("", "gr-bench")
+	if err != nil {
+		fail(err)
+	}
+	defer os.RemoveAll(dir)
+
+	inputs := []input{
+		{"tiny (5 objects)", 2, 1, "profile: generic"},
+		{"N=500, 50 ns", 500, 50, "profile: generic"},
+		{"N=5000, 50 ns", 5000, 50, "profile: generic"},
+		{"N=5000, 1 ns", 5000, 1, "profile: generic"},
+	}
+	if *mesh {
+		inputs = append(inputs, input{"N=5000, 50 ns, mesh istio", 5000, 50, "profile: generic\n    mesh: istio\n    meshVersion: \"1.24\""})
+	}
+	fmt.Println("id: identity on the input; fn: the function; id(out): identity on the function's output,")
+	fmt.Println("the floor of reading the input and writing the larger output. Medians of alternating runs.")
+	fmt.Printf("%-28s %9s %9s %9s %6s %6s %8s %8s %8s %6s %6s\n", "input", "id", "fn", "id(out)", "fn/id", "fn/out", "id RSS", "fn RSS", "out RSS", "fn/id", "fn/out")
+	type row struct{ idWall, fnWall, idRSS, fnRSS float64 }
+	rows := map[string]row{}
+	for _, in := range inputs {
+		path := filepath.Join(dir, strings.NewReplacer(" ", "", ",", "", "(", "", ")", "").Replace(in.name)+".yaml")
+		if err := os.WriteFile(path, generate(in), 0o644); err != nil {
+			fail(err)
+		}
+		outPath := path + ".out"
+		if err := os.WriteFile(outPath, output(*fnBin, path), 0o644); err != nil {
+			fail(err)
+		}
+		var idW, fnW, outW, idR, fnR, outR []float64
+		for i := 0; i < *runs; i++ {
+			w, r := measure(*idBin, path)
+			idW, idR = append(idW, w), append(idR, r)
+			w, r = measure(*fnBin, path)
+			fnW, fnR = append(fnW, w), append(fnR, r)
+			w, r = measure(*idBin, outPath)
+			outW, outR = append(outW, w), append(outR, r)
+		}
+		rw := row{median(idW), median(fnW), median(idR), median(fnR)}
+		rows[in.name] = rw
+		ow, or := median(outW), median(outR)
+		fmt.Printf("%-28s %7.0fms %7.0fms %7.0fms %5.2fx %5.2fx %6.0fMB %6.0fMB %6.0fMB %5.2fx %5.2fx\n", in.name,
+			rw.idWall, rw.fnWall, ow, rw.fnWall/rw.idWall, rw.fnWall/ow, rw.idRSS, rw.fnRSS, or, rw.fnRSS/rw.idRSS, rw.fnRSS/or)
+	}
+	growth := func(big string) {
+		a, b := rows["N=500, 50 ns"], rows[big]
+		idG, fnG := b.idWall/a.idWall, b.fnWall/a.fnWall
+		fmt.Printf("growth 500 -> %-16s identity %5.2fx, function %5.2fx, function/identity %4.2f\n", big+":", idG, fnG, fnG/idG)
+	}
+	growth("N=5000, 50 ns")
+	growth("N=5000, 1 ns")
+}
+
+// measure runs bin with the file on stdin and returns wall ms and peak RSS MB.
+func measure(bin, path string) (float64, float64) {
+	in, err := os.Open(path)
+	if err != nil {
+		fail(err)
+	}
+	defer in.Close()
+	cmd := exec.Command(bin)
+	cmd.Stdin = in
+	var errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = nil, &errb
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		fail(fmt.Errorf("%s: %v: %s", bin, err, errb.String()))
+	}
+	wall := float64(time.Since(start).Microseconds()) / 1000
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	return wall, float64(ru.Maxrss) / 1024
+}
+
+// output is what bin writes for the file.
+func output(bin, path string) []byte {
+	in, err := os.Open(path)
+	if err != nil {
+		fail(err)
+	}
+	defer in.Close()
+	cmd := exec.Command(bin)
+	cmd.Stdin = in
+	out, err := cmd.Output()
+	if err != nil {
+		fail(fmt.Errorf("%s: %v", bin, err))
+	}
+	return out
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
+
+// generate writes a ResourceList of n Deployments and n Services spread over
+// the given number of namespaces, shaped like real manifests.
+func generate(in input) []byte {
+	var b strings.Builder
+	b.WriteString("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nfunctionConfig:\n  apiVersion: graceful-rollout.dev/v1alpha1\n  kind: GracefulRollout\n  metadata:\n    name: bench\n  spec:\n    " + in.config + "\nitems:\n")
+	for i := 0; i < in.n; i++ {
+		ns := fmt.Sprintf("team-%02d", i%in.namespaces)
+		name := fmt.Sprintf("svc-%05d", i)
+		// Shaped like a microservices-demo service (kustomize-base/
+		// checkoutservice.yaml): security contexts, gRPC probes, env, resources.
+		fmt.Fprintf(&b, `- apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: %[1]s
+    namespace: %[2]s
+    labels:
+      app: %[1]s
+  spec:
+    replicas: 3
+    selector:
+      matchLabels:
+        app: %[1]s
+    template:
+      metadata:
+        labels:
+          app: %[1]s
+      spec:
+        serviceAccountName: %[1]s
+        securityContext:
+          fsGroup: 1000
+          runAsGroup: 1000
+          runAsNonRoot: true
+          runAsUser: 1000
+        containers:
+          - name: server
+            securityContext:
+              allowPrivilegeEscalation: false
+              capabilities:
+                drop:
+                  - ALL
+              privileged: false
+              readOnlyRootFilesystem: true
+            image: registry.example.com/%[1]s:v0.10.%[3]d
+            ports:
+            - containerPort: 5050
+            readinessProbe:
+              grpc:
+                port: 5050
+            livenessProbe:
+              grpc:
+                port: 5050
+            env:
+            - name: PORT
+              value: "5050"
+            - name: PRODUCT_CATALOG_SERVICE_ADDR
+              value: "productcatalogservice:3550"
+            - name: SHIPPING_SERVICE_ADDR
+              value: "shippingservice:50051"
+            - name: PAYMENT_SERVICE_ADDR
+              value: "paymentservice:50051"
+            - name: EMAIL_SERVICE_ADDR
+              value: "emailservice:5000"
+            - name: CURRENCY_SERVICE_ADDR
+              value: "currencyservice:7000"
+            - name: CART_SERVICE_ADDR
+              value: "cartservice:7070"
+            resources:
+              requests:
+                cpu: 100m
+                memory: 64Mi
+              limits:
+                cpu: 200m
+                memory: 128Mi
+- apiVersion: v1
+  kind: Service
+  metadata:
+    name: %[1]s
+    namespace: %[2]s
+    labels:
+      app: %[1]s
+  spec:
+    type: ClusterIP
+    selector:
+      app: %[1]s
+    ports:
+    - name: grpc
+      port: 5050
+      targetPort: 5050
+`, name, ns, i%100)
+	}
+	if in.n < 5 { // the tiny case: one extra object to make five
+		b.WriteString("- apiVersion: v1\n  kind: Namespace\n  metadata:\n    name: team-00\n")
+	}
+	return []byte(b.String())
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "bench:", err)
+	os.Exit(1)
+}
