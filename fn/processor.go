@@ -16,9 +16,13 @@ import (
 	"github.com/graceful-rollout/graceful-rollout/fn/inventory"
 	"github.com/graceful-rollout/graceful-rollout/fn/plan"
 	"github.com/graceful-rollout/graceful-rollout/transformers/edit"
+	"github.com/graceful-rollout/graceful-rollout/transformers/lbpolicy"
 	"github.com/graceful-rollout/graceful-rollout/transformers/lifecycle"
+	"github.com/graceful-rollout/graceful-rollout/transformers/mesh"
 	"github.com/graceful-rollout/graceful-rollout/transformers/nslabel"
+	"github.com/graceful-rollout/graceful-rollout/transformers/pdb"
 	"github.com/graceful-rollout/graceful-rollout/transformers/readiness"
+	"github.com/graceful-rollout/graceful-rollout/transformers/sidecar"
 	"github.com/graceful-rollout/graceful-rollout/transformers/strategy"
 )
 
@@ -63,6 +67,9 @@ func Process(rl *kfn.ResourceList) (bool, error) {
 // companions run after the workload pass, in this order.
 var companions = []companion.Companion{
 	nslabel.Companion{},
+	lbpolicy.Companion{},
+	pdb.Companion{},
+	mesh.Companion{},
 }
 
 // run collects the results of one invocation.
@@ -134,6 +141,7 @@ func (r *run) transform(cfg *config.Config, nodes []*yaml.RNode) []*yaml.RNode {
 			ctx.Report(plan.Error, nil, "", "%v", err)
 		}
 	}
+	ctx.NameServers()
 	for _, res := range ctx.Results {
 		r.result(severity(res.Severity), res.Object, res.Field, "%s", res.Message)
 	}
@@ -155,6 +163,7 @@ func applyWorkload(n *yaml.RNode, kind string, p *plan.Plan) ([]edit.Change, err
 		lifecycle.Filter{Plan: p},
 		readiness.Filter{Plan: p},
 		strategy.Filter{Kind: kind, Plan: p},
+		sidecar.Filter{Plan: p},
 	} {
 		cs, err := t.Apply(n)
 		if err != nil {
@@ -188,6 +197,7 @@ func reportPlan(ctx *companion.Context, o *inventory.Object, p *plan.Plan, chang
 		}
 		ctx.Report(plan.Info, o, "", "%s; changed: %s", line, strings.Join(parts, "; "))
 	}
+	ctx.MarkPlan(o) // companions name themselves in this line
 }
 
 // Timeline explains a plan in one line.

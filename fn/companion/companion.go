@@ -45,6 +45,8 @@ type Context struct {
 
 	staged map[int]*yaml.RNode
 	added  []*yaml.RNode
+	// serving names the companion objects of each workload (serve.go).
+	serving serving
 }
 
 // New starts the context of a run.

@@ -82,6 +82,13 @@ type Config struct {
 	// ShelllessImages are extra image-name substrings known to have no shell.
 	ShelllessImages []string
 	Selector        Selector
+	// Istio and Linkerd configure the mesh companions and sidecar lifetime
+	// (mesh.go, which also appends their rows to the settings table).
+	Istio   Istio
+	Linkerd Linkerd
+	// LoadBalancer and PDB configure the companions of those names (lb.go).
+	LoadBalancer LoadBalancerConfig
+	PDB          PDBConfig
 }
 
 // FieldError is a config error at one field path.
@@ -186,6 +193,11 @@ var settings = []setting{
 		c.ShelllessImages = splitList(v)
 		return nil
 	}},
+	{key: "loadBalancerEnabled", typed: "loadBalancer.enabled", read: readLBEnabled},
+	{key: "loadBalancerDrainSeconds", typed: "loadBalancer.drainSeconds", read: readLBDrain},
+	{key: "loadBalancerHealthCheck", typed: "loadBalancer.healthCheck", read: readLBHealthCheck},
+	{key: "pdbEnabled", typed: "pdb.enabled", read: readPDBEnabled},
+	{key: "pdbMaxUnavailable", typed: "pdb.maxUnavailable", read: readPDBMaxUnavailable},
 	{key: "kinds", typed: "selector.kinds", list: true, read: func(c *Config, v string) error {
 		for _, k := range splitList(v) {
 			if !contains(SupportedKinds, k) {
@@ -216,7 +228,7 @@ var settings = []setting{
 // Default returns the configuration used without a functionConfig.
 func Default() *Config {
 	p, _ := profile.Lookup("generic")
-	return &Config{Source: "none", Profile: p, Mode: ModeDefault, Mesh: MeshNone, MaxSurge: "25%"}
+	return &Config{Source: "none", Profile: p, Mode: ModeDefault, Mesh: MeshNone, MaxSurge: "25%", Istio: DefaultIstio()}
 }
 
 // Parse reads a functionConfig. A nil or empty node gives Default().
@@ -258,7 +270,7 @@ func (c *Config) readConfigMap(node *yaml.RNode) Errors {
 		case "apiVersion", "kind", "metadata":
 		case "data":
 		default:
-			errs = append(errs, FieldError{key, "unknown field; settings go under data"})
+			errs = append(errs, FieldError{keyName(key), "unknown field; settings go under data"})
 		}
 	}
 	data := node.Field("data")
@@ -273,7 +285,7 @@ func (c *Config) readConfigMap(node *yaml.RNode) Errors {
 		byKey[s.key] = s
 	}
 	for _, key := range fieldKeys(data.Value) {
-		path := "data." + key
+		path := "data." + keyName(key)
 		s, ok := byKey[key]
 		if !ok {
 			errs = append(errs, FieldError{path, "unknown setting (known: " + strings.Join(settingKeys(), ", ") + ")"})
@@ -297,7 +309,7 @@ func (c *Config) readTyped(node *yaml.RNode) Errors {
 		switch key {
 		case "apiVersion", "kind", "metadata", "spec":
 		default:
-			errs = append(errs, FieldError{key, "unknown field"})
+			errs = append(errs, FieldError{keyName(key), "unknown field"})
 		}
 	}
 	spec := node.Field("spec")
@@ -323,7 +335,7 @@ func (c *Config) readTyped(node *yaml.RNode) Errors {
 			if prefix != "" {
 				rel = prefix + "." + key
 			}
-			path := "spec." + rel
+			path := "spec." + strings.TrimSuffix(rel, key) + keyName(key)
 			v := n.Field(key).Value
 			if groups[rel] {
 				walk(v, rel)
@@ -359,6 +371,8 @@ func (c *Config) validate() Errors {
 			"%d s cannot fit under the %d s grace-period cap of profile %s with spot: the sleep must end before the grace period does (at most %d s)",
 			*c.PreStopSeconds, cap, c.Profile.Name, cap-1)})
 	}
+	errs = append(errs, c.validateLB()...)
+	errs = append(errs, c.validateMesh()...)
 	return errs
 }
 
@@ -385,6 +399,14 @@ func (c *Config) path(key string) string {
 
 // Path is the exported form of path, for results about a setting.
 func (c *Config) Path(key string) string { return c.path(key) }
+
+// keyName names a key in messages; an empty (or null) key as "".
+func keyName(k string) string {
+	if k == "" {
+		return `""`
+	}
+	return k
+}
 
 func fieldKeys(n *yaml.RNode) []string {
 	keys, _ := n.Fields()

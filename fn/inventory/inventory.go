@@ -58,6 +58,10 @@ type Index struct {
 	tgbs map[string]map[string][]string
 	// hpas[namespace/kind/name] is an HPA's minReplicas.
 	hpas map[string]int
+	// lb indexes load balancers and disruption budgets (lb.go).
+	lb *LB
+	// mesh indexes Services, VirtualServices and DestinationRules (mesh.go).
+	mesh *meshIndex
 }
 
 // Identify reads an object's identity without failing on a malformed one.
@@ -109,6 +113,8 @@ func New(items []*yaml.RNode) *Index {
 			Node:       n,
 		}
 		ix.Objects = append(ix.Objects, o)
+		ix.indexLB(o)
+		ix.indexMesh(o)
 		switch {
 		case IsWorkload(o.APIVersion, o.Kind):
 			ix.Workloads = append(ix.Workloads, readWorkload(r, o))
@@ -167,6 +173,7 @@ func (ix *Index) addService(r *reader, o *Object) {
 
 // link fills the facts that depend on other objects.
 func (ix *Index) link(w *Workload) {
+	ix.linkMesh(w)
 	byLabel := ix.services[w.Namespace]
 	seen := map[string]bool{}
 	for k, v := range w.PodLabels {

@@ -33,7 +33,16 @@ type Problem struct {
 
 func (r *reader) fail(path []string, format string, args ...any) {
 	full := append(append([]string{}, r.prefix...), path...)
-	*r.problems = append(*r.problems, Problem{Item: r.item, Field: strings.Join(full, "."), Msg: fmt.Sprintf(format, args...)})
+	p := Problem{Item: r.item, Field: strings.Join(full, "."), Msg: fmt.Sprintf(format, args...)}
+	// Several reads walk through the same malformed node (spec: "x" is met
+	// by every read below spec): report it once. An item's problems are
+	// recorded together, so only those are compared.
+	for i := len(*r.problems) - 1; i >= 0 && (*r.problems)[i].Item == p.Item; i-- {
+		if (*r.problems)[i] == p {
+			return
+		}
+	}
+	*r.problems = append(*r.problems, p)
 }
 
 // lookup returns the value at key of a mapping node, nil when absent.

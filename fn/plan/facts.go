@@ -65,4 +65,6 @@ type Workload struct {
 	TargetGroupBindings []string
 	// HPAMinReplicas is set when an HPA in the input scales this workload.
 	HPAMinReplicas *int
+	// Mesh is what the input says about the pods' mesh proxy (mesh.go).
+	Mesh MeshFacts
 }

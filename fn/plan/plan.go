@@ -94,6 +94,8 @@ type Plan struct {
 	Gates []string
 	// Rollout strategy fields to write.
 	Strategy Rollout
+	// Mesh is what the plan wants of the pods' mesh proxy (mesh.go).
+	Mesh     Mesh
 	Findings []Finding
 }
 
@@ -146,7 +148,9 @@ func Make(w *Workload, c *config.Config) *Plan {
 	}
 
 	kept := planHooks(w, c, p, nums)
-	planGrace(w, c, p, nums, kept)
+	proxy := planMesh(w, c, p)
+	planGrace(w, c, p, nums, kept, proxy)
+	finishMesh(w, c, p)
 	planMinReady(w, c, p, nums)
 	planGates(w, c, p)
 	planStrategy(w, c, p)
@@ -250,9 +254,15 @@ func planHooks(w *Workload, c *config.Config, p *Plan, n numbers) (kept int) {
 			secs := ct.HookSeconds
 			if secs < 0 {
 				// A custom hook of unknown length: assume it takes no longer
-				// than the planned preStop.
-				secs = n.preStop
+				// than the planned preStop (shortened to fit a cap, as the
+				// plan's own hooks are: the hook this plan writes must pass
+				// the next run).
+				secs = reachable(c, n)
 				p.add(Info, field, "kept the container's own %s preStop; its length is unknown, so the plan assumes %d s", ct.Hook, secs)
+			} else if secs > config.MaxSeconds {
+				// Its grace period would pass what the next run reads back.
+				p.add(Error, field, "the container's own preStop of %d s is longer than a day (%d s); shorten it", secs, config.MaxSeconds)
+				continue
 			} else if secs < p.LBStop && secs < reachable(c, n) {
 				p.add(Warning, field, "kept the container's own preStop of %d s, shorter than the %d s the load balancer needs to stop sending (%s); raise it or use mode: enforce", secs, p.LBStop, c.Profile.Name)
 			}
@@ -302,13 +312,15 @@ func reachable(c *config.Config, n numbers) int {
 	return n.preStop
 }
 
-func planGrace(w *Workload, c *config.Config, p *Plan, n numbers, kept int) {
+// proxy is how long the grace period must be for a mesh proxy setting the
+// user wrote and the plan keeps (0: none).
+func planGrace(w *Workload, c *config.Config, p *Plan, n numbers, kept, proxy int) {
 	p.Shutdown = n.shutdown
 	needed := p.PreStop + n.shutdown
 	if p.PreStop > 0 && n.shutdown == 0 {
 		needed++ // a sleep action must end before the grace period does
 	}
-	target := max(needed, DefaultGrace)
+	target := max(needed, DefaultGrace, proxy)
 	if c.Mode != config.ModeEnforce && w.Grace != nil {
 		target = max(target, *w.Grace)
 	}
@@ -338,6 +350,10 @@ func shrinkToCap(c *config.Config, p *Plan, n numbers, kept, cap int) {
 		budget := max(cap-p.Shutdown, 1)
 		for i := range p.Hooks {
 			p.Hooks[i].Seconds = min(p.Hooks[i].Seconds, budget)
+			if p.Hooks[i].Mechanism == MechHTTPGet {
+				// the sleep endpoint's path carries the seconds too
+				p.Hooks[i].HTTPPath = strings.ReplaceAll(c.SleepEndpointPath, "{seconds}", strconv.Itoa(p.Hooks[i].Seconds))
+			}
 		}
 	}
 	p.PreStop = kept

@@ -47,6 +47,9 @@ type Profile struct {
 	SpotGraceCap int
 	// Sources cite where the numbers come from.
 	Sources []string
+	// LB is the platform's load balancer (lb.go): how its drain timeout is
+	// set and what it does without one.
+	LB LoadBalancer
 }
 
 // table is the single source of platform facts.
@@ -83,6 +86,7 @@ var table = []Profile{
 		// up to 15 s on preemption (GKE docs, "Spot VMs").
 		SpotGraceCap: 15,
 		Sources:      []string{"story 1 (GKE Gateway, NEG)", "kubernetes/ingress-gce#1718", "GKE docs: Spot VMs graceful shutdown 15 s"},
+		LB:           gcpLB,
 	},
 	{
 		Name:          "gke-autopilot",
@@ -93,6 +97,7 @@ var table = []Profile{
 		// rewrites a larger terminationGracePeriodSeconds to 25 (story 1).
 		SpotGraceCap: 25,
 		Sources:      []string{"story 1", "GKE Autopilot docs: Spot Pods (25 s grace period)"},
+		LB:           gcpLB,
 	},
 	{
 		Name:    "eks-alb",
@@ -106,6 +111,7 @@ var table = []Profile{
 		// handler drains within it.
 		SpotGraceCap: 120,
 		Sources:      []string{"story 3 (EKS ALB, IP targets)", "aws-load-balancer-controller#2106", "EC2 Spot interruption notice: 2 minutes"},
+		LB:           awsLB,
 	},
 	{
 		Name:    "eks-nlb",
@@ -116,6 +122,7 @@ var table = []Profile{
 		MinReadySeconds: 0, Gate: GateAWSTargetHealth,
 		SpotGraceCap: 120,
 		Sources:      []string{"aws-load-balancer-controller#2366", "EC2 Spot interruption notice: 2 minutes"},
+		LB:           awsLB,
 	},
 	{
 		Name:    "eks-fargate-alb",
@@ -126,6 +133,7 @@ var table = []Profile{
 		// Fargate Spot: two-minute interruption notice.
 		SpotGraceCap: 120,
 		Sources:      []string{"story 4 (EKS Fargate + ALB)", "Fargate Spot interruption notice: 2 minutes"},
+		LB:           awsLB,
 	},
 	{
 		Name:    "aks-agic",
@@ -137,6 +145,7 @@ var table = []Profile{
 		// Azure Spot VMs: 30 s eviction notice (Scheduled Events).
 		SpotGraceCap: 30,
 		Sources:      []string{"AGIC how-to: minimizing downtime during deployments", "Azure Spot eviction notice: 30 s"},
+		LB:           agicLB,
 	},
 }
 

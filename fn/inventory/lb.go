@@ -1,0 +1,499 @@
+package inventory
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// ManagedBy is the value of app.kubernetes.io/managed-by on the objects the
+// function adds; an input object carrying it was added by an earlier run.
+const (
+	ManagedByLabel = "app.kubernetes.io/managed-by"
+	ManagedBy      = "graceful-rollout"
+)
+
+// LB indexes what the load-balancer and disruption-budget companions read,
+// in one pass and in maps keyed by namespace/name: Services, the Ingresses
+// and HTTPRoutes that send to each Service, GKE policies and BackendConfigs,
+// IngressClasses, Gateways, TargetGroupBindings and PodDisruptionBudgets.
+//
+// It reads leniently: a field of an unexpected shape reads as absent. These
+// objects pass through unless a companion edits them, and the companion that
+// edits one reports what it cannot edit.
+type LB struct {
+	// Services by Key(namespace, name).
+	Services map[string]*Service
+	// Ingresses and HTTPRoutes in input order.
+	Ingresses, HTTPRoutes []*Route
+	// RoutesTo lists, by Service key, the Ingresses and HTTPRoutes with a
+	// backend on that Service.
+	RoutesTo map[string][]*Route
+	// GCPBackendPolicies and HealthCheckPolicies by the key of the Service
+	// their targetRef names.
+	GCPBackendPolicies, HealthCheckPolicies map[string][]*Object
+	// BackendConfigs by Key(namespace, name).
+	BackendConfigs map[string]*Object
+	// IngressClasses: name -> spec.controller; DefaultIngressClass is the
+	// one annotated as the cluster default ("" when none in the input).
+	IngressClasses      map[string]string
+	DefaultIngressClass string
+	// Gateways: Key(namespace, name) -> spec.gatewayClassName.
+	Gateways map[string]string
+	// TargetGroupBindings by the key of their serviceRef.
+	TargetGroupBindings map[string][]*TargetGroupBinding
+	pdbs                map[string]*namespacePDBs
+	// byName: every object by kind/namespace/name, to avoid name clashes.
+	byName map[string]*Object
+}
+
+// Key is how the LB index names an object of a namespace.
+func Key(namespace, name string) string { return namespace + "/" + name }
+
+// Service is a v1 Service as the companions need it.
+type Service struct {
+	*Object
+	Type              string
+	LoadBalancerClass string
+	Annotations       map[string]string
+	Labels            map[string]string
+	Ports             []ServicePort
+}
+
+// ServicePort is one entry of spec.ports.
+type ServicePort struct {
+	Name string
+	Port int
+	// TargetPort as written: a number, a container port name, or "" (the
+	// port number).
+	TargetPort string
+}
+
+// Target is the container port (number or name) a Service port sends to.
+func (p ServicePort) Target() string {
+	if p.TargetPort == "" {
+		return strconv.Itoa(p.Port)
+	}
+	return p.TargetPort
+}
+
+// Port finds the Service port a route names by number or name.
+func (s *Service) Port(ref string) (ServicePort, bool) {
+	for _, p := range s.Ports {
+		if ref == strconv.Itoa(p.Port) || (p.Name != "" && ref == p.Name) {
+			return p, true
+		}
+	}
+	return ServicePort{}, false
+}
+
+// Route is an Ingress or an HTTPRoute.
+type Route struct {
+	*Object
+	Annotations map[string]string
+	// Class is an Ingress's spec.ingressClassName, or its
+	// kubernetes.io/ingress.class annotation.
+	Class string
+	// Backends are the Services it sends to.
+	Backends []Backend
+	// Gateways are the Keys of the Gateways an HTTPRoute attaches to; Mesh
+	// is true when it also names a Service as a parent (GAMMA).
+	Gateways []string
+	Mesh     bool
+}
+
+// Backend is one Service a route sends to, on a port (number or name; ""
+// when the route does not say).
+type Backend struct {
+	Service string
+	Port    string
+}
+
+// ServicePorts lists the ports (number or name) the route sends to on the
+// Service with the key, without duplicates, in route order.
+func (r *Route) ServicePorts(key string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, b := range r.Backends {
+		if b.Service == key && !seen[b.Port] {
+			seen[b.Port] = true
+			out = append(out, b.Port)
+		}
+	}
+	return out
+}
+
+// TargetGroupBinding is an AWS Load Balancer Controller binding of a target
+// group created outside the cluster to a Service.
+type TargetGroupBinding struct {
+	*Object
+	TargetType, TargetGroupARN string
+}
+
+// PDB is a PodDisruptionBudget.
+type PDB struct {
+	*Object
+	Labels map[string]string
+	// Selector is nil when spec.selector is absent or null (policy/v1: it
+	// selects no pod) or cannot be read.
+	Selector labels.Selector
+	// MinAvailable / MaxUnavailable as written ("" when absent).
+	MinAvailable, MaxUnavailable string
+}
+
+// Managed reports whether the object was added by an earlier run.
+func Managed(labels map[string]string) bool { return labels[ManagedByLabel] == ManagedBy }
+
+type namespacePDBs struct {
+	// byPair: budgets with matchLabels, under their smallest pair (as
+	// Services are indexed); others: budgets with only expressions or an
+	// empty selector.
+	byPair map[string][]*PDB
+	others []*PDB
+}
+
+// LB returns the load-balancer index (empty when the input has none of its
+// kinds).
+func (ix *Index) LB() *LB {
+	if ix.lb == nil {
+		ix.lb = newLB()
+	}
+	return ix.lb
+}
+
+func newLB() *LB {
+	return &LB{
+		Services:            map[string]*Service{},
+		RoutesTo:            map[string][]*Route{},
+		GCPBackendPolicies:  map[string][]*Object{},
+		HealthCheckPolicies: map[string][]*Object{},
+		BackendConfigs:      map[string]*Object{},
+		IngressClasses:      map[string]string{},
+		Gateways:            map[string]string{},
+		TargetGroupBindings: map[string][]*TargetGroupBinding{},
+		pdbs:                map[string]*namespacePDBs{},
+		byName:              map[string]*Object{},
+	}
+}
+
+// indexLB adds one input object to the load-balancer index.
+func (ix *Index) indexLB(o *Object) {
+	lb := ix.LB()
+	lb.byName[o.Kind+"/"+Key(o.Namespace, o.Name)] = o
+	y := o.Node.YNode()
+	switch group := o.Group(); {
+	case o.APIVersion == "v1" && o.Kind == "Service":
+		s := &Service{
+			Object:            o,
+			Type:              scalar(y, "spec", "type"),
+			LoadBalancerClass: scalar(y, "spec", "loadBalancerClass"),
+			Annotations:       lenientStringMap(y, "metadata", "annotations"),
+			Labels:            lenientStringMap(y, "metadata", "labels"),
+		}
+		for _, p := range lenientSeq(y, "spec", "ports") {
+			n, _ := strconv.Atoi(scalar(p, "port"))
+			s.Ports = append(s.Ports, ServicePort{Name: scalar(p, "name"), Port: n, TargetPort: scalar(p, "targetPort")})
+		}
+		lb.Services[Key(o.Namespace, o.Name)] = s
+	case o.Kind == "Ingress" && (group == "networking.k8s.io" || group == "extensions"):
+		r := &Route{Object: o, Annotations: lenientStringMap(y, "metadata", "annotations")}
+		r.Class = scalar(y, "spec", "ingressClassName")
+		if r.Class == "" {
+			r.Class = r.Annotations["kubernetes.io/ingress.class"]
+		}
+		addIngressBackend := func(b *yaml.Node) {
+			if b == nil {
+				return
+			}
+			if name := scalar(b, "service", "name"); name != "" { // v1
+				port := scalar(b, "service", "port", "number")
+				if port == "" {
+					port = scalar(b, "service", "port", "name")
+				}
+				r.Backends = append(r.Backends, Backend{Service: Key(o.Namespace, name), Port: port})
+			} else if name := scalar(b, "serviceName"); name != "" { // v1beta1
+				r.Backends = append(r.Backends, Backend{Service: Key(o.Namespace, name), Port: scalar(b, "servicePort")})
+			}
+		}
+		addIngressBackend(path(y, "spec", "defaultBackend"))
+		addIngressBackend(path(y, "spec", "backend"))
+		for _, rule := range lenientSeq(y, "spec", "rules") {
+			for _, p := range lenientSeq(rule, "http", "paths") {
+				addIngressBackend(lookup(p, "backend"))
+			}
+		}
+		lb.Ingresses = append(lb.Ingresses, r)
+		lb.addRoute(r)
+	case o.Kind == "HTTPRoute" && group == "gateway.networking.k8s.io":
+		r := &Route{Object: o, Annotations: lenientStringMap(y, "metadata", "annotations")}
+		for _, p := range lenientSeq(y, "spec", "parentRefs") {
+			g, k := scalar(p, "group"), scalar(p, "kind")
+			ns := scalar(p, "namespace")
+			if ns == "" {
+				ns = o.Namespace
+			}
+			switch {
+			case (k == "" || k == "Gateway") && (g == "" && lookup(p, "group") == nil || g == "gateway.networking.k8s.io"):
+				r.Gateways = append(r.Gateways, Key(ns, scalar(p, "name")))
+			case k == "Service":
+				r.Mesh = true
+			}
+		}
+		for _, rule := range lenientSeq(y, "spec", "rules") {
+			for _, b := range lenientSeq(rule, "backendRefs") {
+				g, k := scalar(b, "group"), scalar(b, "kind")
+				if g != "" || (k != "" && k != "Service") {
+					continue // ServiceImport, other backends
+				}
+				ns := scalar(b, "namespace")
+				if ns == "" {
+					ns = o.Namespace
+				}
+				r.Backends = append(r.Backends, Backend{Service: Key(ns, scalar(b, "name")), Port: scalar(b, "port")})
+			}
+		}
+		lb.HTTPRoutes = append(lb.HTTPRoutes, r)
+		lb.addRoute(r)
+	case group == "networking.gke.io" && (o.Kind == "GCPBackendPolicy" || o.Kind == "HealthCheckPolicy"):
+		if scalar(y, "spec", "targetRef", "group") != "" || scalar(y, "spec", "targetRef", "kind") != "Service" {
+			return // ServiceImport (multi-cluster) or a Gateway
+		}
+		ns := scalar(y, "spec", "targetRef", "namespace")
+		if ns == "" {
+			ns = o.Namespace
+		}
+		key := Key(ns, scalar(y, "spec", "targetRef", "name"))
+		if o.Kind == "GCPBackendPolicy" {
+			lb.GCPBackendPolicies[key] = append(lb.GCPBackendPolicies[key], o)
+		} else {
+			lb.HealthCheckPolicies[key] = append(lb.HealthCheckPolicies[key], o)
+		}
+	case group == "cloud.google.com" && o.Kind == "BackendConfig":
+		lb.BackendConfigs[Key(o.Namespace, o.Name)] = o
+	case group == "networking.k8s.io" && o.Kind == "IngressClass":
+		lb.IngressClasses[o.Name] = scalar(y, "spec", "controller")
+		if scalar(y, "metadata", "annotations", "ingressclass.kubernetes.io/is-default-class") == "true" {
+			lb.DefaultIngressClass = o.Name
+		}
+	case group == "gateway.networking.k8s.io" && o.Kind == "Gateway":
+		lb.Gateways[Key(o.Namespace, o.Name)] = scalar(y, "spec", "gatewayClassName")
+	case group == "elbv2.k8s.aws" && o.Kind == "TargetGroupBinding":
+		if svc := scalar(y, "spec", "serviceRef", "name"); svc != "" {
+			key := Key(o.Namespace, svc)
+			lb.TargetGroupBindings[key] = append(lb.TargetGroupBindings[key], &TargetGroupBinding{
+				Object: o, TargetType: scalar(y, "spec", "targetType"), TargetGroupARN: scalar(y, "spec", "targetGroupARN"),
+			})
+		}
+	case group == "policy" && o.Kind == "PodDisruptionBudget":
+		lb.addPDB(o)
+	}
+}
+
+func (lb *LB) addRoute(r *Route) {
+	seen := map[string]bool{}
+	for _, b := range r.Backends {
+		if !seen[b.Service] {
+			seen[b.Service] = true
+			lb.RoutesTo[b.Service] = append(lb.RoutesTo[b.Service], r)
+		}
+	}
+}
+
+func (lb *LB) addPDB(o *Object) {
+	y := o.Node.YNode()
+	p := &PDB{
+		Object:         o,
+		Labels:         lenientStringMap(y, "metadata", "labels"),
+		MinAvailable:   scalar(y, "spec", "minAvailable"),
+		MaxUnavailable: scalar(y, "spec", "maxUnavailable"),
+	}
+	sel := path(y, "spec", "selector")
+	matchLabels := lenientStringMap(y, "spec", "selector", "matchLabels")
+	if sel != nil && sel.Kind == yaml.MappingNode {
+		p.Selector = readSelector(sel, matchLabels)
+	}
+	ns := lb.pdbs[o.Namespace]
+	if ns == nil {
+		ns = &namespacePDBs{byPair: map[string][]*PDB{}}
+		lb.pdbs[o.Namespace] = ns
+	}
+	if len(matchLabels) == 0 {
+		ns.others = append(ns.others, p)
+		return
+	}
+	keys := make([]string, 0, len(matchLabels))
+	for k := range matchLabels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	pair := keys[0] + "=" + matchLabels[keys[0]]
+	ns.byPair[pair] = append(ns.byPair[pair], p)
+}
+
+// readSelector reads a metav1.LabelSelector; nil when it cannot be read.
+func readSelector(sel *yaml.Node, matchLabels map[string]string) labels.Selector {
+	s := labels.NewSelector()
+	for k, v := range matchLabels {
+		r, err := labels.NewRequirement(k, selection.Equals, []string{v})
+		if err != nil {
+			return nil
+		}
+		s = s.Add(*r)
+	}
+	ops := map[string]selection.Operator{"In": selection.In, "NotIn": selection.NotIn, "Exists": selection.Exists, "DoesNotExist": selection.DoesNotExist}
+	for _, e := range lenientSeq(sel, "matchExpressions") {
+		op, ok := ops[scalar(e, "operator")]
+		if !ok {
+			return nil
+		}
+		var values []string
+		for _, v := range lenientSeq(e, "values") {
+			values = append(values, v.Value)
+		}
+		r, err := labels.NewRequirement(scalar(e, "key"), op, values)
+		if err != nil {
+			return nil
+		}
+		s = s.Add(*r)
+	}
+	return s
+}
+
+// PDBsSelecting lists the budgets of a namespace that select pods with
+// these labels, by name.
+func (lb *LB) PDBsSelecting(namespace string, podLabels map[string]string) []*PDB {
+	ns := lb.pdbs[namespace]
+	if ns == nil {
+		return nil
+	}
+	var out []*PDB
+	seen := map[*PDB]bool{}
+	consider := func(p *PDB) {
+		if !seen[p] && p.Selector != nil && p.Selector.Matches(labels.Set(podLabels)) {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	for k, v := range podLabels {
+		for _, p := range ns.byPair[k+"="+v] {
+			consider(p)
+		}
+	}
+	for _, p := range ns.others {
+		consider(p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Named returns the input object of a kind with that namespace and name.
+func (lb *LB) Named(kind, namespace, name string) *Object {
+	return lb.byName[kind+"/"+Key(namespace, name)]
+}
+
+// Container is what a load-balancer companion needs to know about one
+// container of a workload: its ports and its readinessProbe's httpGet.
+type Container struct {
+	Name  string
+	Ports []ContainerPort
+	// Probe is the readinessProbe's httpGet (nil when the probe is absent
+	// or another kind).
+	Probe *HTTPGet
+}
+
+// ContainerPort is one declared container port.
+type ContainerPort struct {
+	Name   string
+	Number int
+}
+
+// HTTPGet is an httpGet probe handler as written.
+type HTTPGet struct {
+	Path, Port, Scheme string
+}
+
+// PortNumber resolves a port (number or name) of the container; 0 when it
+// cannot.
+func (c Container) PortNumber(ref string) int {
+	if n, err := strconv.Atoi(ref); err == nil {
+		return n
+	}
+	for _, p := range c.Ports {
+		if p.Name != "" && p.Name == ref {
+			return p.Number
+		}
+	}
+	return 0
+}
+
+// Serves reports whether the container declares the target port (number or
+// name) of a Service port.
+func (c Container) Serves(target string) bool {
+	for _, p := range c.Ports {
+		if target == strconv.Itoa(p.Number) || (p.Name != "" && target == p.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+// Containers reads the workload's containers (not init containers) for the
+// load-balancer companions.
+func (w *Workload) Containers() []Container {
+	var out []Container
+	for _, c := range lenientSeq(w.Node.YNode(), "spec", "template", "spec", "containers") {
+		ct := Container{Name: scalar(c, "name")}
+		for _, p := range lenientSeq(c, "ports") {
+			n, _ := strconv.Atoi(scalar(p, "containerPort"))
+			ct.Ports = append(ct.Ports, ContainerPort{Name: scalar(p, "name"), Number: n})
+		}
+		if g := path(c, "readinessProbe", "httpGet"); g != nil && g.Kind == yaml.MappingNode {
+			ct.Probe = &HTTPGet{Path: scalar(g, "path"), Port: scalar(g, "port"), Scheme: strings.ToUpper(scalar(g, "scheme"))}
+		}
+		out = append(out, ct)
+	}
+	return out
+}
+
+// path walks map keys; nil when anything on the way is absent or not a map.
+func path(n *yaml.Node, keys ...string) *yaml.Node {
+	for _, k := range keys {
+		n = lookup(n, k)
+	}
+	return n
+}
+
+func lenientSeq(n *yaml.Node, keys ...string) []*yaml.Node {
+	s := path(n, keys...)
+	if s == nil || s.Kind != yaml.SequenceNode {
+		return nil
+	}
+	return s.Content
+}
+
+func lenientStringMap(n *yaml.Node, keys ...string) map[string]string {
+	m := path(n, keys...)
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	out := map[string]string{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		v := m.Content[i+1]
+		if v.Kind == yaml.AliasNode {
+			v = v.Alias
+		}
+		if v.Kind == yaml.ScalarNode {
+			out[m.Content[i].Value] = v.Value
+		}
+	}
+	return out
+}
+
+// ObjectLabels reads an object's labels leniently.
+func ObjectLabels(o *Object) map[string]string {
+	return lenientStringMap(o.Node.YNode(), "metadata", "labels")
+}

@@ -1,0 +1,387 @@
+package inventory
+
+// The mesh part of the index: what each workload's pod template and
+// Namespace say about injection and the proxy, the Services with their
+// ports, and the VirtualServices and DestinationRules of the input by the
+// Service host they name. Every lookup is a map access: the mesh companion
+// never scans workloads against objects.
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/graceful-rollout/graceful-rollout/fn/plan"
+)
+
+// managedBy is the label and value every object the function generates
+// carries.
+const managedByLabel, managedByValue = "app.kubernetes.io/managed-by", "graceful-rollout"
+
+// MeshService is a Service of the input with what the mesh companions read.
+type MeshService struct {
+	*Object
+	Annotations map[string]string
+	Ports       []MeshPort
+}
+
+// MeshPort is one port of a Service.
+type MeshPort struct {
+	Name, AppProtocol, Protocol string
+	Port                        int
+}
+
+// httpProtocols are Istio's protocols with HTTP routing (retries): a port
+// named <protocol> or <protocol>-<suffix>, or with that appProtocol
+// (Istio "Protocol Selection").
+var httpProtocols = map[string]bool{"http": true, "http2": true, "grpc": true, "grpc-web": true}
+
+// HTTP reports whether Istio routes the port as HTTP or gRPC.
+func (p MeshPort) HTTP() bool {
+	ap := strings.ToLower(p.AppProtocol)
+	if ap == "kubernetes.io/h2c" {
+		return true
+	}
+	if ap != "" {
+		return httpProtocols[ap]
+	}
+	name := strings.ToLower(p.Name)
+	if i := strings.IndexByte(name, '-'); i >= 0 && !httpProtocols[name] {
+		name = name[:i]
+	}
+	return httpProtocols[name]
+}
+
+// HTTP reports whether any port of the Service is HTTP or gRPC.
+func (s *MeshService) HTTP() bool {
+	for _, p := range s.Ports {
+		if p.HTTP() {
+			return true
+		}
+	}
+	return false
+}
+
+// MeshObject is a VirtualService or DestinationRule of the input.
+type MeshObject struct {
+	*Object
+	// Hosts are spec.hosts (VirtualService) or spec.host (DestinationRule).
+	Hosts []string
+	// Gateways are a VirtualService's spec.gateways.
+	Gateways []string
+	// Managed: the object carries app.kubernetes.io/managed-by:
+	// graceful-rollout (the function generated it).
+	Managed bool
+}
+
+// Mesh reports whether a VirtualService applies to sidecars: no gateways,
+// or "mesh" among them.
+func (m *MeshObject) Mesh() bool {
+	if len(m.Gateways) == 0 {
+		return true
+	}
+	for _, g := range m.Gateways {
+		if g == "mesh" {
+			return true
+		}
+	}
+	return false
+}
+
+type meshIndex struct {
+	services map[string]*MeshService
+	// vs, gatewayVS and dr are keyed by hostKey.
+	vs, gatewayVS, dr map[string][]*MeshObject
+	// byName[kind/namespace/name] is every VirtualService and
+	// DestinationRule, for name collisions.
+	byName map[string]*MeshObject
+}
+
+func (ix *Index) meshIx() *meshIndex {
+	if ix.mesh == nil {
+		ix.mesh = &meshIndex{
+			services:  map[string]*MeshService{},
+			vs:        map[string][]*MeshObject{},
+			gatewayVS: map[string][]*MeshObject{},
+			dr:        map[string][]*MeshObject{},
+			byName:    map[string]*MeshObject{},
+		}
+	}
+	return ix.mesh
+}
+
+// indexMesh indexes one object, once, as New reads it. Malformed fields
+// are skipped, not reported: the reader of the core pass reports what it
+// needs, and a mesh object the function cannot read is left alone.
+func (ix *Index) indexMesh(o *Object) {
+	y := o.Node.YNode()
+	m := ix.meshIx()
+	switch {
+	case o.APIVersion == "v1" && o.Kind == "Service":
+		s := &MeshService{Object: o, Annotations: quietMap(y, "metadata", "annotations")}
+		if ports := lookupPath(y, "spec", "ports"); ports != nil && ports.Kind == yaml.SequenceNode {
+			for _, p := range ports.Content {
+				port, _ := strconv.Atoi(scalar(p, "port"))
+				s.Ports = append(s.Ports, MeshPort{Name: scalar(p, "name"), AppProtocol: scalar(p, "appProtocol"), Protocol: scalar(p, "protocol"), Port: port})
+			}
+		}
+		m.services[o.Namespace+"/"+o.Name] = s
+	case o.Group() == "networking.istio.io" && (o.Kind == "VirtualService" || o.Kind == "DestinationRule"):
+		mo := &MeshObject{Object: o, Managed: quietMap(y, "metadata", "labels")[managedByLabel] == managedByValue}
+		m.byName[o.Kind+"/"+o.Namespace+"/"+o.Name] = mo
+		if o.Kind == "DestinationRule" {
+			// A DestinationRule with a workloadSelector applies to some
+			// clients only; it neither covers a host nor is completed.
+			if lookupPath(y, "spec", "workloadSelector") != nil {
+				return
+			}
+			if h := scalar(y, "spec", "host"); h != "" {
+				mo.Hosts = []string{h}
+			}
+		} else {
+			mo.Hosts = quietList(y, "spec", "hosts")
+			mo.Gateways = quietList(y, "spec", "gateways")
+		}
+		seen := map[string]bool{}
+		for _, h := range mo.Hosts {
+			k, ok := hostKey(h, o.Namespace)
+			if !ok || seen[k] {
+				continue
+			}
+			seen[k] = true
+			switch {
+			case o.Kind == "DestinationRule":
+				m.dr[k] = append(m.dr[k], mo)
+			case mo.Mesh():
+				m.vs[k] = append(m.vs[k], mo)
+			default:
+				m.gatewayVS[k] = append(m.gatewayVS[k], mo)
+			}
+		}
+	}
+}
+
+// hostKey turns a host of a mesh object in namespace ns into
+// "namespace/name" of the Service it names: a short name is in ns;
+// name.namespace, name.namespace.svc and name.namespace.svc.<domain> name
+// their namespace. Wildcards and other hosts name no Service.
+func hostKey(host, ns string) (string, bool) {
+	if host == "" || strings.ContainsAny(host, "*/") {
+		return "", false
+	}
+	parts := strings.Split(host, ".")
+	switch {
+	case len(parts) == 1:
+		return ns + "/" + parts[0], true
+	case len(parts) == 2:
+		return parts[1] + "/" + parts[0], true
+	case parts[2] == "svc":
+		return parts[1] + "/" + parts[0], true
+	}
+	return "", false
+}
+
+// serviceKeys are the keys a Service's host is indexed under. Objects
+// without a namespace are taken to be in "default" (where kubectl puts
+// them without a context namespace), so that an FQDN naming default
+// matches them.
+func serviceKeys(ns, name string) []string {
+	switch ns {
+	case "":
+		return []string{"/" + name, "default/" + name}
+	case "default":
+		return []string{"default/" + name, "/" + name}
+	}
+	return []string{ns + "/" + name}
+}
+
+func (m *meshIndex) lookup(idx map[string][]*MeshObject, ns, name string) []*MeshObject {
+	var out []*MeshObject
+	seen := map[*MeshObject]bool{}
+	for _, k := range serviceKeys(ns, name) {
+		for _, o := range idx[k] {
+			if !seen[o] {
+				seen[o] = true
+				out = append(out, o)
+			}
+		}
+	}
+	// In input order, whichever key found them.
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].Item < out[j-1].Item; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+// MeshService returns the Service namespace/name of the input, nil if none.
+func (ix *Index) MeshService(namespace, name string) *MeshService {
+	return ix.meshIx().services[namespace+"/"+name]
+}
+
+// VirtualServices are the VirtualServices of the input that apply to
+// sidecars and name the Service's host, in input order.
+func (ix *Index) VirtualServices(namespace, name string) []*MeshObject {
+	m := ix.meshIx()
+	return m.lookup(m.vs, namespace, name)
+}
+
+// GatewayVirtualServices are those that name the host but are bound only
+// to gateways.
+func (ix *Index) GatewayVirtualServices(namespace, name string) []*MeshObject {
+	m := ix.meshIx()
+	return m.lookup(m.gatewayVS, namespace, name)
+}
+
+// DestinationRules are the DestinationRules of the input for the Service's
+// host (without a workloadSelector), in input order.
+func (ix *Index) DestinationRules(namespace, name string) []*MeshObject {
+	m := ix.meshIx()
+	return m.lookup(m.dr, namespace, name)
+}
+
+// MeshObjectNamed returns the VirtualService or DestinationRule
+// kind/namespace/name of the input, nil if none.
+func (ix *Index) MeshObjectNamed(kind, namespace, name string) *MeshObject {
+	return ix.meshIx().byName[kind+"/"+namespace+"/"+name]
+}
+
+// linkMesh fills the mesh facts of a workload: its pod template's and its
+// Namespace object's injection settings, and its proxy configuration.
+func (ix *Index) linkMesh(w *Workload) {
+	y := w.Node.YNode()
+	labels := quietMap(y, "spec", "template", "metadata", "labels")
+	ann := quietMap(y, "spec", "template", "metadata", "annotations")
+	f := &w.Facts.Mesh
+	f.IstioInject = labels[plan.IstioInject]
+	if f.IstioInject == "" {
+		f.IstioInject = ann[plan.IstioInject]
+	}
+	f.IstioRev = labels[plan.IstioRev]
+	f.IstioNative = ann[plan.IstioNativeSidecar]
+	f.LinkerdInject = ann[plan.LinkerdInject]
+	f.LinkerdNative = ann[plan.LinkerdNativeSidecar]
+	if f.LinkerdNative == "" {
+		f.LinkerdNative = ann[plan.LinkerdNativeSidecarAlpha]
+	}
+	if ns, ok := ix.Namespaces[w.Namespace]; ok && w.Namespace != "" {
+		ny := ns.Node.YNode()
+		nl := quietMap(ny, "metadata", "labels")
+		f.Namespace = &plan.NamespaceMesh{
+			IstioInjection: nl[plan.IstioInjection],
+			IstioRev:       nl[plan.IstioRev],
+			LinkerdInject:  quietMap(ny, "metadata", "annotations")[plan.LinkerdInject],
+		}
+	}
+	if v, ok := ann[plan.LinkerdWaitBeforeExit]; ok {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 0 {
+			f.LinkerdWaitError = "\"" + v + "\" is not a whole number of seconds"
+		} else {
+			f.LinkerdWait = &n
+		}
+	}
+	if v, ok := ann[plan.IstioProxyConfig]; ok {
+		readProxyConfig(v, f)
+	} else if a := lookupPath(y, "spec", "template", "metadata", "annotations", plan.IstioProxyConfig); a != nil {
+		f.IstioConfigError = "expected a string holding a ProxyConfig in YAML, got " + describe(a)
+	}
+}
+
+// readProxyConfig reads the keys of a proxy.istio.io/config annotation the
+// plan needs.
+func readProxyConfig(text string, f *plan.MeshFacts) {
+	if strings.TrimSpace(text) == "" {
+		return
+	}
+	n, err := yaml.Parse(text)
+	if err != nil {
+		f.IstioConfigError = "cannot read the ProxyConfig YAML: " + err.Error()
+		return
+	}
+	y := n.YNode()
+	if y.Kind != yaml.MappingNode {
+		f.IstioConfigError = "expected a ProxyConfig map, got " + describe(y)
+		return
+	}
+	secs := func(key, v string) *int {
+		d, err := parseAnyDuration(v)
+		if err != nil {
+			f.IstioConfigError = key + ": " + err.Error()
+			return nil
+		}
+		s := int(math.Ceil(d))
+		return &s
+	}
+	if v := lookup(y, "terminationDrainDuration"); v != nil {
+		f.IstioDrain = secs("terminationDrainDuration", v.Value)
+	}
+	if v := lookup(y, "holdApplicationUntilProxyStarts"); v != nil {
+		b := v.Value == "true"
+		f.IstioHold = &b
+	}
+	md := lookup(y, "proxyMetadata")
+	if v := lookup(md, "EXIT_ON_ZERO_ACTIVE_CONNECTIONS"); v != nil {
+		f.IstioExitOnZero = strings.EqualFold(v.Value, "true")
+	}
+	if v := lookup(md, "MINIMUM_DRAIN_DURATION"); v != nil {
+		f.IstioMinDrain = secs("proxyMetadata.MINIMUM_DRAIN_DURATION", v.Value)
+	}
+}
+
+// parseAnyDuration reads a duration the user wrote (Go syntax: "30s",
+// "1m30s") in seconds.
+func parseAnyDuration(v string) (float64, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q is not a duration like 30s", v)
+	}
+	return d.Seconds(), nil
+}
+
+// lookupPath walks map keys; nil when anything on the way is absent.
+func lookupPath(n *yaml.Node, path ...string) *yaml.Node {
+	for _, k := range path {
+		n = lookup(n, k)
+	}
+	return n
+}
+
+// quietMap reads a map of strings, skipping what is not one.
+func quietMap(n *yaml.Node, path ...string) map[string]string {
+	m := lookupPath(n, path...)
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	out := map[string]string{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		v := m.Content[i+1]
+		if v.Kind == yaml.AliasNode {
+			v = v.Alias
+		}
+		if v.Kind == yaml.ScalarNode {
+			out[m.Content[i].Value] = v.Value
+		}
+	}
+	return out
+}
+
+// quietList reads a list of strings, skipping what is not one.
+func quietList(n *yaml.Node, path ...string) []string {
+	l := lookupPath(n, path...)
+	if l == nil || l.Kind != yaml.SequenceNode {
+		return nil
+	}
+	var out []string
+	for _, e := range l.Content {
+		if e.Kind == yaml.ScalarNode {
+			out = append(out, e.Value)
+		}
+	}
+	return out
+}

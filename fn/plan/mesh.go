@@ -1,0 +1,336 @@
+package plan
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/graceful-rollout/graceful-rollout/fn/config"
+)
+
+// Pod-template annotations and labels of the meshes, and the Namespace
+// labels and annotations that turn injection on or off.
+const (
+	// IstioInject is a pod label (or, older, annotation): "false" opts the
+	// pod out, "true" opts it in.
+	IstioInject = "sidecar.istio.io/inject"
+	// IstioRev selects an Istio revision: on a Namespace or a pod it means
+	// injection by that revision.
+	IstioRev = "istio.io/rev"
+	// IstioInjection is the Namespace label: enabled or disabled.
+	IstioInjection = "istio-injection"
+	// IstioNativeSidecar (pod annotation, Istio >= 1.24) asks for the proxy
+	// as a native sidecar: "Added a new annotation sidecar.istio.io/
+	// nativeSidecar to allow users to control native sidecar injection on a
+	// per-pod basis" (istio.io 1.24.0 change notes).
+	IstioNativeSidecar = "sidecar.istio.io/nativeSidecar"
+	// IstioProxyConfig is the pod annotation holding a ProxyConfig
+	// (istio/api mesh/v1alpha1/proxy.proto) as YAML.
+	IstioProxyConfig = "proxy.istio.io/config"
+	// LinkerdInject (pod or Namespace annotation): enabled, ingress or
+	// disabled.
+	LinkerdInject = "linkerd.io/inject"
+	// LinkerdWaitBeforeExit delays the proxy's SIGTERM by a preStop sleep,
+	// "no longer than pod's terminationGracePeriodSeconds" (linkerd2
+	// pkg/k8s/labels.go ProxyWaitBeforeExitSecondsAnnotation: "Must be
+	// smaller than terminationGracePeriodSeconds").
+	LinkerdWaitBeforeExit = "config.alpha.linkerd.io/proxy-wait-before-exit-seconds"
+	// LinkerdNativeSidecar / LinkerdNativeSidecarAlpha: linkerd-proxy as a
+	// native sidecar ("If enabled, proxy.waitBeforeExitSeconds should not
+	// be used", Linkerd proxy configuration reference).
+	LinkerdNativeSidecar      = "config.beta.linkerd.io/proxy-enable-native-sidecar"
+	LinkerdNativeSidecarAlpha = "config.alpha.linkerd.io/proxy-enable-native-sidecar"
+	// IstioDefaultDrainSeconds is terminationDrainDuration when unset: "If
+	// not set, a default of 5s will be applied" (proxy.proto).
+	IstioDefaultDrainSeconds = 5
+)
+
+// NamespaceMesh is what a Namespace object of the input says about
+// injection.
+type NamespaceMesh struct {
+	// IstioInjection and IstioRev are its labels; LinkerdInject its
+	// annotation.
+	IstioInjection, IstioRev, LinkerdInject string
+}
+
+// MeshFacts is what the input says about a workload's mesh proxy.
+type MeshFacts struct {
+	// From the pod template: IstioInject (label, else annotation), IstioRev
+	// (label), IstioNative, LinkerdInject and LinkerdNative (annotations).
+	IstioInject, IstioRev, IstioNative, LinkerdInject, LinkerdNative string
+	// Namespace is the workload's Namespace object, nil when the input has
+	// none.
+	Namespace *NamespaceMesh
+	// What the pod's proxy.istio.io/config says: terminationDrainDuration
+	// (whole seconds, rounded up), holdApplicationUntilProxyStarts, and
+	// proxyMetadata EXIT_ON_ZERO_ACTIVE_CONNECTIONS / MINIMUM_DRAIN_DURATION.
+	IstioDrain      *int
+	IstioHold       *bool
+	IstioExitOnZero bool
+	IstioMinDrain   *int
+	// IstioConfigError says why proxy.istio.io/config cannot be read.
+	IstioConfigError string
+	// LinkerdWait is proxy-wait-before-exit-seconds; LinkerdWaitError says
+	// why it cannot be read.
+	LinkerdWait      *int
+	LinkerdWaitError string
+}
+
+// Mesh is what the plan wants of a workload's mesh proxy.
+type Mesh struct {
+	// Name is config.MeshIstio or config.MeshLinkerd; "" when the pods are
+	// not meshed.
+	Name config.Mesh
+	// Why says how that was decided.
+	Why string
+	// Native: the proxy runs as a native sidecar, which Kubernetes stops
+	// after the app; it needs no drain setting. NativeWhy says why.
+	Native    bool
+	NativeWhy string
+	// Istio classic sidecars. DrainSeconds: terminationDrainDuration to
+	// write (0: none). ExitOnZero: write proxyMetadata
+	// EXIT_ON_ZERO_ACTIVE_CONNECTIONS "true" and, when MinDrainSeconds > 0,
+	// MINIMUM_DRAIN_DURATION. Hold: write holdApplicationUntilProxyStarts.
+	DrainSeconds    int
+	ExitOnZero      bool
+	MinDrainSeconds int
+	Hold            bool
+	// WaitBeforeExit: the Linkerd proxy-wait-before-exit-seconds to write
+	// (0: none).
+	WaitBeforeExit int
+}
+
+// Field paths of the pod template's metadata.
+const podMeta = "spec.template.metadata"
+
+// AnnotationField is the result path of a pod-template annotation.
+func AnnotationField(key string) string { return podMeta + ".annotations." + key }
+
+// meshOf decides whether a workload's pods are meshed, and by which mesh.
+func meshOf(w *Workload, c *config.Config) (config.Mesh, string) {
+	m, ns := w.Mesh, w.Mesh.Namespace
+	nsName := w.Namespace
+	if nsName == "" {
+		nsName = "(no namespace)"
+	}
+	istioOut := func() string {
+		switch {
+		case m.IstioInject == "false":
+			return fmt.Sprintf("its pod template has %s: \"false\"", IstioInject)
+		case ns != nil && ns.IstioInjection == "disabled":
+			return fmt.Sprintf("Namespace %s has %s=disabled", nsName, IstioInjection)
+		}
+		return ""
+	}
+	linkerdOut := func() string {
+		switch {
+		case m.LinkerdInject == "disabled":
+			return fmt.Sprintf("its pod template has %s: disabled", LinkerdInject)
+		case ns != nil && ns.LinkerdInject == "disabled" && m.LinkerdInject == "":
+			return fmt.Sprintf("Namespace %s has %s: disabled", nsName, LinkerdInject)
+		}
+		return ""
+	}
+	hasProxy := func(name string) bool {
+		for _, ct := range w.Containers {
+			if ct.MeshProxy && ct.Name == name {
+				return true
+			}
+		}
+		return false
+	}
+	switch c.Mesh {
+	case config.MeshIstio:
+		if why := istioOut(); why != "" {
+			return "", "not meshed: " + why
+		}
+		return config.MeshIstio, "meshed by istio (mesh: istio)"
+	case config.MeshLinkerd:
+		if why := linkerdOut(); why != "" {
+			return "", "not meshed: " + why
+		}
+		return config.MeshLinkerd, "meshed by linkerd (mesh: linkerd)"
+	case config.MeshAuto:
+		var why string
+		switch {
+		case m.IstioInject == "true":
+			why = fmt.Sprintf("its pod template has %s: \"true\"", IstioInject)
+		case m.IstioRev != "":
+			why = fmt.Sprintf("its pod template has %s=%s", IstioRev, m.IstioRev)
+		case ns != nil && ns.IstioInjection == "enabled":
+			why = fmt.Sprintf("Namespace %s has %s=enabled", nsName, IstioInjection)
+		case ns != nil && ns.IstioRev != "":
+			why = fmt.Sprintf("Namespace %s has %s=%s", nsName, IstioRev, ns.IstioRev)
+		case hasProxy("istio-proxy"):
+			why = "it has an istio-proxy container"
+		}
+		if why != "" {
+			if out := istioOut(); out != "" {
+				return "", "not meshed: " + out
+			}
+			return config.MeshIstio, "meshed by istio (" + why + ")"
+		}
+		switch {
+		case m.LinkerdInject == "enabled" || m.LinkerdInject == "ingress":
+			why = fmt.Sprintf("its pod template has %s: %s", LinkerdInject, m.LinkerdInject)
+		case ns != nil && ns.LinkerdInject == "enabled" && m.LinkerdInject == "":
+			why = fmt.Sprintf("Namespace %s has %s: enabled", nsName, LinkerdInject)
+		case hasProxy("linkerd-proxy"):
+			why = "it has a linkerd-proxy container"
+		}
+		if why != "" {
+			return config.MeshLinkerd, "meshed by linkerd (" + why + ")"
+		}
+	}
+	return "", ""
+}
+
+// planMesh decides the workload's mesh and returns how long the grace
+// period must be for the proxy settings the user wrote and the plan keeps
+// (0: no demand beyond P + D).
+func planMesh(w *Workload, c *config.Config, p *Plan) int {
+	name, why := meshOf(w, c)
+	p.Mesh = Mesh{Name: name, Why: why}
+	if name == "" {
+		if why != "" {
+			p.add(Info, "", "%s", why)
+		}
+		return 0
+	}
+	f := w.Mesh
+	def := c.Mode != config.ModeEnforce
+	switch name {
+	case config.MeshIstio:
+		p.Mesh.Native, p.Mesh.NativeWhy = istioNative(w, c, p)
+		if p.Mesh.Native {
+			return 0
+		}
+		if f.IstioConfigError != "" {
+			p.add(Error, AnnotationField(IstioProxyConfig), "%s", f.IstioConfigError)
+			return 0
+		}
+		if def && !f.IstioExitOnZero && c.Istio.Drain == config.DrainDuration && f.IstioDrain != nil {
+			return *f.IstioDrain
+		}
+	case config.MeshLinkerd:
+		switch {
+		case f.LinkerdNative == "true":
+			p.Mesh.Native, p.Mesh.NativeWhy = true, "its pod template has "+LinkerdNativeSidecar+": \"true\""
+		case f.LinkerdNative == "" && c.Linkerd.NativeSidecars:
+			p.Mesh.Native, p.Mesh.NativeWhy = true, "linkerd.nativeSidecars: true"
+		}
+		if p.Mesh.Native {
+			return 0
+		}
+		if f.LinkerdWaitError != "" {
+			p.add(Error, AnnotationField(LinkerdWaitBeforeExit), "%s", f.LinkerdWaitError)
+			return 0
+		}
+		if def && f.LinkerdWait != nil {
+			// The wait must end before the grace period does.
+			return *f.LinkerdWait + 1
+		}
+	}
+	return 0
+}
+
+// istioNative decides whether Istio injects the proxy as a native sidecar,
+// and says why.
+func istioNative(w *Workload, c *config.Config, p *Plan) (bool, string) {
+	switch w.Mesh.IstioNative {
+	case "true", "false":
+		if c.MeshVersion.IsSet() && !c.MeshVersion.AtLeast(1, 24) {
+			p.add(Warning, AnnotationField(IstioNativeSidecar), "Istio %s ignores this annotation (it exists from 1.24); planned from istio.nativeSidecars (%s)", c.MeshVersion, c.Istio.NativeSidecars)
+			break
+		}
+		return w.Mesh.IstioNative == "true", fmt.Sprintf("its pod template has %s: %q", IstioNativeSidecar, w.Mesh.IstioNative)
+	}
+	switch c.Istio.NativeSidecars {
+	case "true":
+		return true, "istio.nativeSidecars: true"
+	case "auto":
+		// Native sidecars are Istio's default from 1.27 on Kubernetes
+		// 1.33+ (DESIGN §5); without both versions, assume classic.
+		if c.KubernetesVersion.AtLeast(1, 33) && c.MeshVersion.AtLeast(1, 27) {
+			return true, fmt.Sprintf("Istio %s on Kubernetes %s injects native sidecars by default", c.MeshVersion, c.KubernetesVersion)
+		}
+	}
+	return false, ""
+}
+
+// finishMesh sets the proxy's lifetime once P, D and T are final.
+func finishMesh(w *Workload, c *config.Config, p *Plan) {
+	m := &p.Mesh
+	if m.Name == "" || p.HasErrors() {
+		return
+	}
+	f := w.Mesh
+	def := c.Mode != config.ModeEnforce
+	P, D, T := p.PreStop, p.Shutdown, p.Grace
+	if m.Native {
+		p.add(Info, "", "%s; native sidecar (%s): Kubernetes stops the proxy after the app, so it needs no drain setting", m.Why, m.NativeWhy)
+		return
+	}
+	switch m.Name {
+	case config.MeshIstio:
+		var parts []string
+		if c.Istio.Drain == config.DrainExitOnZero || (def && f.IstioExitOnZero) {
+			// With EXIT_ON_ZERO_ACTIVE_CONNECTIONS the agent sleeps
+			// MINIMUM_DRAIN_DURATION (5s by default), then exits once no
+			// connection is active (istio/istio pilot/cmd/pilot-agent/
+			// options): it must not exit while the load balancer may still
+			// send, so the minimum covers the preStop.
+			m.ExitOnZero = true
+			m.MinDrainSeconds = P
+			if def && f.IstioMinDrain != nil && *f.IstioMinDrain > P {
+				m.MinDrainSeconds = *f.IstioMinDrain
+			}
+			parts = append(parts, fmt.Sprintf("the proxy drains at least %ds (the preStop) and exits when its last connection closes, by the %ds grace period at the latest", m.MinDrainSeconds, T))
+		} else {
+			// A classic sidecar gets SIGTERM with the app and lives for
+			// terminationDrainDuration: it must cover the preStop and the
+			// app's shutdown, and the grace period must cover it (DESIGN §4a).
+			want := min(P+D, T)
+			m.DrainSeconds = want
+			if def && f.IstioDrain != nil && *f.IstioDrain > want {
+				m.DrainSeconds = *f.IstioDrain
+				if m.DrainSeconds > T {
+					p.add(Warning, AnnotationField(IstioProxyConfig), "terminationDrainDuration lowered from %ds to the %ds grace period: the proxy is killed then anyway", m.DrainSeconds, T)
+					m.DrainSeconds = T
+				}
+			}
+			drained := fmt.Sprintf("the proxy drains for %ds (preStop %ds + shutdown %ds", m.DrainSeconds, P, D)
+			if m.DrainSeconds > P+D {
+				drained = fmt.Sprintf("the proxy drains for %ds (kept: longer than preStop %ds + shutdown %ds", m.DrainSeconds, P, D)
+			}
+			parts = append(parts, fmt.Sprintf("%s; Istio's default is %ds), within the %ds grace period", drained, IstioDefaultDrainSeconds, T))
+		}
+		switch {
+		case !c.Istio.HoldApplication:
+		case def && f.IstioHold != nil && !*f.IstioHold:
+			p.add(Info, AnnotationField(IstioProxyConfig), "kept holdApplicationUntilProxyStarts: false; a new pod's app may start, and fail its first calls, before its proxy is ready")
+		default:
+			m.Hold = true
+			parts = append(parts, "the app starts once the proxy is ready (holdApplicationUntilProxyStarts)")
+		}
+		p.add(Info, "", "%s; classic sidecar: %s", m.Why, strings.Join(parts, "; "))
+	case config.MeshLinkerd:
+		// The wait must outlast the preStop (the proxy keeps serving while
+		// the load balancer may still send) and end before the grace period.
+		want := min(P+D, T-1)
+		if def && f.LinkerdWait != nil && *f.LinkerdWait > want {
+			want = min(*f.LinkerdWait, T-1)
+			if *f.LinkerdWait > want {
+				p.add(Warning, AnnotationField(LinkerdWaitBeforeExit), "lowered from %ds to %ds: the wait must end before the %ds grace period", *f.LinkerdWait, want, T)
+			}
+		}
+		m.WaitBeforeExit = want
+		if want <= P {
+			p.add(Warning, AnnotationField(LinkerdWaitBeforeExit), "no room between the %ds preStop and the %ds grace period: the proxy stops when the preStop ends, with the app", P, T)
+		}
+		kept := ""
+		if def && f.LinkerdWait != nil && *f.LinkerdWait == m.WaitBeforeExit && m.WaitBeforeExit != min(P+D, T-1) {
+			kept = " (kept as written)"
+		}
+		p.add(Info, "", "%s; classic sidecar: the proxy waits %ds%s before it stops: longer than the %ds preStop, within the %ds grace period", m.Why, m.WaitBeforeExit, kept, P, T)
+	}
+}
