@@ -29,14 +29,21 @@ func main() {
 	runs := flag.Int("runs", 7, "runs of each binary per input (alternating)")
 	fnBin := flag.String("fn", "bin/graceful-rollout", "the function")
 	idBin := flag.String("id", "bin/identity", "the identity function")
-	mesh := flag.Bool("mesh", false, "also measure mesh: istio (needs the mesh companions)")
+	mesh := flag.Bool("mesh", false, "also measure mesh: istio and meshVersion 1.24")
+	keep := flag.String("keep", "", "keep the generated inputs and outputs in this folder")
+	only := flag.String("only", "", "measure only the inputs whose name contains this")
 	flag.Parse()
 
-	dir, err := os.MkdirTemp("", "gr-bench")
-	if err != nil {
+	dir := *keep
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "gr-bench"); err != nil {
+			fail(err)
+		}
+		defer os.RemoveAll(dir)
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		fail(err)
 	}
-	defer os.RemoveAll(dir)
 
 	inputs := []input{
 		{"tiny (5 objects)", 2, 1, "profile: generic"},
@@ -53,6 +60,9 @@ func main() {
 	type row struct{ idWall, fnWall, idRSS, fnRSS float64 }
 	rows := map[string]row{}
 	for _, in := range inputs {
+		if !strings.Contains(in.name, *only) {
+			continue
+		}
 		path := filepath.Join(dir, strings.NewReplacer(" ", "", ",", "", "(", "", ")", "").Replace(in.name)+".yaml")
 		if err := os.WriteFile(path, generate(in), 0o644); err != nil {
 			fail(err)
