@@ -203,9 +203,10 @@ func sameObjects(t *testing.T, want, got map[string]any) {
 	}
 }
 
-func goldenItems(t *testing.T, name string) map[string]any {
+// goldenNodes reads the items of a golden case's expected output.
+func goldenNodes(t *testing.T, dir string) []*yaml.RNode {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "golden", name, "expected.yaml"))
+	b, err := os.ReadFile(filepath.Join(dir, "expected.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,13 +216,18 @@ func goldenItems(t *testing.T, name string) map[string]any {
 	}
 	items, err := rl.Pipe(yaml.Lookup("items"))
 	if err != nil || items == nil {
-		t.Fatalf("golden %s has no items", name)
+		t.Fatalf("%s has no items", dir)
 	}
 	nodes, err := items.Elements()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return objects(t, nodes)
+	return nodes
+}
+
+func goldenItems(t *testing.T, name string) map[string]any {
+	t.Helper()
+	return objects(t, goldenNodes(t, filepath.Join("..", "testdata", "golden", name)))
 }
 
 // corpusCopy copies a folder of testdata/corpus/microservices-demo.
@@ -424,22 +430,7 @@ func TestGoldenOutputs(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, "expected-error.txt")); err == nil {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(dir, "expected.yaml"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		rl, err := yaml.Parse(string(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		items, err := rl.Pipe(yaml.Lookup("items"))
-		if err != nil || items == nil {
-			t.Fatalf("%s: no items", dir)
-		}
-		nodes, err := items.Elements()
-		if err != nil {
-			t.Fatal(err)
-		}
+		nodes := goldenNodes(t, dir)
 		writeRendered(t, "golden-"+filepath.Base(dir), nodes)
 		n++
 	}

@@ -191,8 +191,8 @@ func (ix *Index) indexLB(o *Object) {
 			Object:            o,
 			Type:              scalar(y, "spec", "type"),
 			LoadBalancerClass: scalar(y, "spec", "loadBalancerClass"),
-			Annotations:       lenientStringMap(y, "metadata", "annotations"),
-			Labels:            lenientStringMap(y, "metadata", "labels"),
+			Annotations:       lenientMap(y, "metadata", "annotations"),
+			Labels:            lenientMap(y, "metadata", "labels"),
 		}
 		for _, p := range lenientSeq(y, "spec", "ports") {
 			n, _ := strconv.Atoi(scalar(p, "port"))
@@ -200,7 +200,7 @@ func (ix *Index) indexLB(o *Object) {
 		}
 		lb.Services[Key(o.Namespace, o.Name)] = s
 	case o.Kind == "Ingress" && (group == "networking.k8s.io" || group == "extensions"):
-		r := &Route{Object: o, Annotations: lenientStringMap(y, "metadata", "annotations")}
+		r := &Route{Object: o, Annotations: lenientMap(y, "metadata", "annotations")}
 		r.Class = scalar(y, "spec", "ingressClassName")
 		if r.Class == "" {
 			r.Class = r.Annotations["kubernetes.io/ingress.class"]
@@ -219,8 +219,8 @@ func (ix *Index) indexLB(o *Object) {
 				r.Backends = append(r.Backends, Backend{Service: Key(o.Namespace, name), Port: scalar(b, "servicePort")})
 			}
 		}
-		addIngressBackend(path(y, "spec", "defaultBackend"))
-		addIngressBackend(path(y, "spec", "backend"))
+		addIngressBackend(walk(y, "spec", "defaultBackend"))
+		addIngressBackend(walk(y, "spec", "backend"))
 		for _, rule := range lenientSeq(y, "spec", "rules") {
 			for _, p := range lenientSeq(rule, "http", "paths") {
 				addIngressBackend(lookup(p, "backend"))
@@ -229,7 +229,7 @@ func (ix *Index) indexLB(o *Object) {
 		lb.Ingresses = append(lb.Ingresses, r)
 		lb.addRoute(r)
 	case o.Kind == "HTTPRoute" && group == "gateway.networking.k8s.io":
-		r := &Route{Object: o, Annotations: lenientStringMap(y, "metadata", "annotations")}
+		r := &Route{Object: o, Annotations: lenientMap(y, "metadata", "annotations")}
 		for _, p := range lenientSeq(y, "spec", "parentRefs") {
 			g, k := scalar(p, "group"), scalar(p, "kind")
 			ns := scalar(p, "namespace")
@@ -307,12 +307,12 @@ func (lb *LB) addPDB(o *Object) {
 	y := o.Node.YNode()
 	p := &PDB{
 		Object:         o,
-		Labels:         lenientStringMap(y, "metadata", "labels"),
+		Labels:         lenientMap(y, "metadata", "labels"),
 		MinAvailable:   scalar(y, "spec", "minAvailable"),
 		MaxUnavailable: scalar(y, "spec", "maxUnavailable"),
 	}
-	sel := path(y, "spec", "selector")
-	matchLabels := lenientStringMap(y, "spec", "selector", "matchLabels")
+	sel := walk(y, "spec", "selector")
+	matchLabels := lenientMap(y, "spec", "selector", "matchLabels")
 	if sel != nil && sel.Kind == yaml.MappingNode {
 		p.Selector = readSelector(sel, matchLabels)
 	}
@@ -451,7 +451,7 @@ func (w *Workload) Containers() []Container {
 			n, _ := strconv.Atoi(scalar(p, "containerPort"))
 			ct.Ports = append(ct.Ports, ContainerPort{Name: scalar(p, "name"), Number: n})
 		}
-		if g := path(c, "readinessProbe", "httpGet"); g != nil && g.Kind == yaml.MappingNode {
+		if g := walk(c, "readinessProbe", "httpGet"); g != nil && g.Kind == yaml.MappingNode {
 			ct.Probe = &HTTPGet{Path: scalar(g, "path"), Port: scalar(g, "port"), Scheme: strings.ToUpper(scalar(g, "scheme"))}
 		}
 		out = append(out, ct)
@@ -459,41 +459,7 @@ func (w *Workload) Containers() []Container {
 	return out
 }
 
-// path walks map keys; nil when anything on the way is absent or not a map.
-func path(n *yaml.Node, keys ...string) *yaml.Node {
-	for _, k := range keys {
-		n = lookup(n, k)
-	}
-	return n
-}
-
-func lenientSeq(n *yaml.Node, keys ...string) []*yaml.Node {
-	s := path(n, keys...)
-	if s == nil || s.Kind != yaml.SequenceNode {
-		return nil
-	}
-	return s.Content
-}
-
-func lenientStringMap(n *yaml.Node, keys ...string) map[string]string {
-	m := path(n, keys...)
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil
-	}
-	out := map[string]string{}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		v := m.Content[i+1]
-		if v.Kind == yaml.AliasNode {
-			v = v.Alias
-		}
-		if v.Kind == yaml.ScalarNode {
-			out[m.Content[i].Value] = v.Value
-		}
-	}
-	return out
-}
-
 // ObjectLabels reads an object's labels leniently.
 func ObjectLabels(o *Object) map[string]string {
-	return lenientStringMap(o.Node.YNode(), "metadata", "labels")
+	return lenientMap(o.Node.YNode(), "metadata", "labels")
 }

@@ -122,8 +122,8 @@ func (ix *Index) indexMesh(o *Object) {
 	m := ix.meshIx()
 	switch {
 	case o.APIVersion == "v1" && o.Kind == "Service":
-		s := &MeshService{Object: o, Annotations: quietMap(y, "metadata", "annotations")}
-		if ports := lookupPath(y, "spec", "ports"); ports != nil && ports.Kind == yaml.SequenceNode {
+		s := &MeshService{Object: o, Annotations: lenientMap(y, "metadata", "annotations")}
+		if ports := walk(y, "spec", "ports"); ports != nil && ports.Kind == yaml.SequenceNode {
 			for _, p := range ports.Content {
 				port, _ := strconv.Atoi(scalar(p, "port"))
 				s.Ports = append(s.Ports, MeshPort{Name: scalar(p, "name"), AppProtocol: scalar(p, "appProtocol"), Protocol: scalar(p, "protocol"), Port: port})
@@ -131,20 +131,20 @@ func (ix *Index) indexMesh(o *Object) {
 		}
 		m.services[o.Namespace+"/"+o.Name] = s
 	case o.Group() == "networking.istio.io" && (o.Kind == "VirtualService" || o.Kind == "DestinationRule"):
-		mo := &MeshObject{Object: o, Managed: quietMap(y, "metadata", "labels")[managedByLabel] == managedByValue}
+		mo := &MeshObject{Object: o, Managed: lenientMap(y, "metadata", "labels")[managedByLabel] == managedByValue}
 		m.byName[o.Kind+"/"+o.Namespace+"/"+o.Name] = mo
 		if o.Kind == "DestinationRule" {
 			// A DestinationRule with a workloadSelector applies to some
 			// clients only; it neither covers a host nor is completed.
-			if lookupPath(y, "spec", "workloadSelector") != nil {
+			if walk(y, "spec", "workloadSelector") != nil {
 				return
 			}
 			if h := scalar(y, "spec", "host"); h != "" {
 				mo.Hosts = []string{h}
 			}
 		} else {
-			mo.Hosts = quietList(y, "spec", "hosts")
-			mo.Gateways = quietList(y, "spec", "gateways")
+			mo.Hosts = lenientStrings(y, "spec", "hosts")
+			mo.Gateways = lenientStrings(y, "spec", "gateways")
 		}
 		seen := map[string]bool{}
 		for _, h := range mo.Hosts {
@@ -255,8 +255,8 @@ func (ix *Index) MeshObjectNamed(kind, namespace, name string) *MeshObject {
 // Namespace object's injection settings, and its proxy configuration.
 func (ix *Index) linkMesh(w *Workload) {
 	y := w.Node.YNode()
-	labels := quietMap(y, "spec", "template", "metadata", "labels")
-	ann := quietMap(y, "spec", "template", "metadata", "annotations")
+	labels := lenientMap(y, "spec", "template", "metadata", "labels")
+	ann := lenientMap(y, "spec", "template", "metadata", "annotations")
 	f := &w.Facts.Mesh
 	f.IstioInject = labels[plan.IstioInject]
 	if f.IstioInject == "" {
@@ -271,11 +271,11 @@ func (ix *Index) linkMesh(w *Workload) {
 	}
 	if ns, ok := ix.Namespaces[w.Namespace]; ok && w.Namespace != "" {
 		ny := ns.Node.YNode()
-		nl := quietMap(ny, "metadata", "labels")
+		nl := lenientMap(ny, "metadata", "labels")
 		f.Namespace = &plan.NamespaceMesh{
 			IstioInjection: nl[plan.IstioInjection],
 			IstioRev:       nl[plan.IstioRev],
-			LinkerdInject:  quietMap(ny, "metadata", "annotations")[plan.LinkerdInject],
+			LinkerdInject:  lenientMap(ny, "metadata", "annotations")[plan.LinkerdInject],
 		}
 	}
 	if v, ok := ann[plan.LinkerdWaitBeforeExit]; ok {
@@ -288,7 +288,7 @@ func (ix *Index) linkMesh(w *Workload) {
 	}
 	if v, ok := ann[plan.IstioProxyConfig]; ok {
 		readProxyConfig(v, f)
-	} else if a := lookupPath(y, "spec", "template", "metadata", "annotations", plan.IstioProxyConfig); a != nil {
+	} else if a := walk(y, "spec", "template", "metadata", "annotations", plan.IstioProxyConfig); a != nil {
 		f.IstioConfigError = "expected a string holding a ProxyConfig in YAML, got " + describe(a)
 	}
 }
@@ -342,46 +342,4 @@ func parseAnyDuration(v string) (float64, error) {
 		return 0, fmt.Errorf("%q is not a duration like 30s", v)
 	}
 	return d.Seconds(), nil
-}
-
-// lookupPath walks map keys; nil when anything on the way is absent.
-func lookupPath(n *yaml.Node, path ...string) *yaml.Node {
-	for _, k := range path {
-		n = lookup(n, k)
-	}
-	return n
-}
-
-// quietMap reads a map of strings, skipping what is not one.
-func quietMap(n *yaml.Node, path ...string) map[string]string {
-	m := lookupPath(n, path...)
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil
-	}
-	out := map[string]string{}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		v := m.Content[i+1]
-		if v.Kind == yaml.AliasNode {
-			v = v.Alias
-		}
-		if v.Kind == yaml.ScalarNode {
-			out[m.Content[i].Value] = v.Value
-		}
-	}
-	return out
-}
-
-// quietList reads a list of strings, skipping what is not one.
-func quietList(n *yaml.Node, path ...string) []string {
-	l := lookupPath(n, path...)
-	if l == nil || l.Kind != yaml.SequenceNode {
-		return nil
-	}
-	var out []string
-	for _, e := range l.Content {
-		if e.Kind == yaml.ScalarNode {
-			out = append(out, e.Value)
-		}
-	}
-	return out
 }

@@ -62,17 +62,61 @@ func lookup(n *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
-// scalar returns the text at a path of map keys, "" when anything on the way
-// is absent or not of the expected shape. For bookkeeping reads that must
-// not fail (a file path for a result).
-func scalar(n *yaml.Node, path ...string) string {
-	for _, k := range path {
+// The lenient readers below are for bookkeeping reads that must not fail
+// (a file path for a result, labels of objects the function only looks at):
+// anything absent or of another shape reads as empty.
+
+// walk follows a path of map keys; nil when anything on the way is absent.
+func walk(n *yaml.Node, keys ...string) *yaml.Node {
+	for _, k := range keys {
 		n = lookup(n, k)
 	}
-	if n == nil || n.Kind != yaml.ScalarNode {
+	return n
+}
+
+// scalar returns the text at a path of map keys.
+func scalar(n *yaml.Node, keys ...string) string {
+	if n = walk(n, keys...); n == nil || n.Kind != yaml.ScalarNode {
 		return ""
 	}
 	return n.Value
+}
+
+// lenientSeq returns the elements of the list at a path.
+func lenientSeq(n *yaml.Node, keys ...string) []*yaml.Node {
+	if n = walk(n, keys...); n == nil || n.Kind != yaml.SequenceNode {
+		return nil
+	}
+	return n.Content
+}
+
+// lenientStrings returns the string elements of the list at a path.
+func lenientStrings(n *yaml.Node, keys ...string) []string {
+	var out []string
+	for _, e := range lenientSeq(n, keys...) {
+		if e.Kind == yaml.ScalarNode {
+			out = append(out, e.Value)
+		}
+	}
+	return out
+}
+
+// lenientMap returns the string entries of the map at a path.
+func lenientMap(n *yaml.Node, keys ...string) map[string]string {
+	if n = walk(n, keys...); n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	out := map[string]string{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		v := n.Content[i+1]
+		if v.Kind == yaml.AliasNode {
+			v = v.Alias
+		}
+		if v.Kind == yaml.ScalarNode {
+			out[n.Content[i].Value] = v.Value
+		}
+	}
+	return out
 }
 
 func isNull(n *yaml.Node) bool {
