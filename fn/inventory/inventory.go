@@ -76,6 +76,25 @@ func Identify(n *yaml.RNode) *Object {
 	}
 }
 
+// checkShapes reports the fields that the companions read leniently when
+// they have the wrong shape, so that a malformed object fails the run instead
+// of being overlooked (and, say, a second VirtualService generated for the
+// host of one the function could not read).
+func checkShapes(r *reader, o *Object) {
+	y := o.Node.YNode()
+	switch {
+	case o.APIVersion == "v1" && o.Kind == "Service":
+		r.seqAt(y, "spec", "ports")
+	case o.Group() == "networking.istio.io" && o.Kind == "VirtualService":
+		r.seqAt(y, "spec", "hosts")
+		r.seqAt(y, "spec", "gateways")
+	case o.Group() == "networking.istio.io" && o.Kind == "DestinationRule":
+		r.stringAt(y, "spec", "host")
+	case o.Group() == "policy" && o.Kind == "PodDisruptionBudget":
+		r.mapAt(y, "spec", "selector")
+	}
+}
+
 // IsWorkload reports whether apiVersion/kind is a supported workload.
 func IsWorkload(apiVersion, kind string) bool {
 	switch kind {
@@ -113,6 +132,7 @@ func New(items []*yaml.RNode) *Index {
 			Node:       n,
 		}
 		ix.Objects = append(ix.Objects, o)
+		checkShapes(r, o)
 		ix.indexLB(o)
 		ix.indexMesh(o)
 		switch {

@@ -88,11 +88,6 @@ spec:
   host: reviews
   workloadSelector: {matchLabels: {app: canary}}
 ---
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: malformed, namespace: shop}
-spec: {host: [reviews]}
----
 apiVersion: v1
 kind: Service
 metadata: {name: reviews, namespace: shop, annotations: {a: b}}
@@ -102,6 +97,28 @@ spec:
   - {name: http-web, port: 9080}
   - {name: tcp, port: 9000}
 `
+
+// A mesh object the function cannot read fails the run, naming the field,
+// rather than being overlooked and duplicated.
+func TestMesh_MalformedIsAProblem(t *testing.T) {
+	ix := New(items(t, `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: malformed, namespace: shop}
+spec: {host: [reviews]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: malformed, namespace: shop}
+spec: {hosts: reviews}
+`))
+	var fields []string
+	for _, p := range ix.Problems {
+		fields = append(fields, p.Field)
+	}
+	if want := []string{"spec.host", "spec.hosts"}; !reflect.DeepEqual(fields, want) {
+		t.Errorf("problems at %v, want %v", fields, want)
+	}
+}
 
 func TestMesh_Index(t *testing.T) {
 	ix := New(items(t, meshObjects))
