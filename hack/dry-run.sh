@@ -23,7 +23,7 @@ kubectl get --raw /readyz >/dev/null || die "apiserver not ready; run hack/apise
 # select_objects IN OUT: write the documents of IN to send to OUT and print
 # the namespaces they name.
 select_objects() {
-  python3 - "$1" "$2" <<'PY'
+  "$GR_PYTHON" - "$1" "$2" <<'PY'
 import re, sys, yaml
 src, dst = sys.argv[1:]
 kept, namespaces = [], set()

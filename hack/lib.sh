@@ -9,12 +9,20 @@ GR_APISERVER_DIR=${GR_APISERVER_DIR:-/tmp/graceful-rollout-apiserver}
 GR_CRDS_DIR=${GR_CRDS_DIR:-$GR_ROOT/../shared/crds}
 export GR_CACHE GR_APISERVER_DIR GR_CRDS_DIR
 
+# Debian's python3 carries python3-yaml (hack/dry-run.sh needs it); prefer it
+# over any other python3 on PATH. Installed when missing.
+GR_PYTHON=/usr/bin/python3
+if ! "$GR_PYTHON" -c 'import yaml' 2>/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-yaml >/dev/null 2>&1 ||
+    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-yaml >/dev/null 2>&1; } || true
+fi
+
 log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 # free_ports N: print N distinct free TCP ports on 127.0.0.1.
 free_ports() {
-  python3 - "$1" <<'PY'
+  "$GR_PYTHON" - "$1" <<'PY'
 import socket, sys
 socks = [socket.socket() for _ in range(int(sys.argv[1]))]
 for s in socks:
