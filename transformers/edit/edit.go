@@ -102,6 +102,19 @@ func field(m *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
+// Same compares two YAML trees by value, ignoring style and comments.
+func Same(a, b *yaml.Node) bool {
+	if a.Kind != b.Kind || a.Value != b.Value || len(a.Content) != len(b.Content) {
+		return false
+	}
+	for i := range a.Content {
+		if !Same(a.Content[i], b.Content[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 // IsNull reports a null scalar (null, ~ or nothing after the key).
 func IsNull(n *yaml.Node) bool {
 	return n != nil && n.Kind == yaml.ScalarNode && n.Tag == yaml.NodeTagNull

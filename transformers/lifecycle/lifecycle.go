@@ -84,21 +84,8 @@ func Handler(h plan.Hook) *yaml.Node {
 func setHook(c *yaml.RNode, h plan.Hook) (*edit.Change, error) {
 	prefix := fmt.Sprintf("%s.containers[name=%s]", plan.PodSpecPath, h.Name)
 	want := Handler(h)
-	if cur, _ := c.Pipe(yaml.Lookup("lifecycle", "preStop")); cur != nil && same(cur.YNode(), want) {
+	if cur, _ := c.Pipe(yaml.Lookup("lifecycle", "preStop")); cur != nil && edit.Same(cur.YNode(), want) {
 		return nil, nil
 	}
 	return edit.Set(c, prefix, want, "lifecycle", "preStop")
-}
-
-// same compares two YAML trees by value.
-func same(a, b *yaml.Node) bool {
-	if a.Kind != b.Kind || a.Value != b.Value || len(a.Content) != len(b.Content) {
-		return false
-	}
-	for i := range a.Content {
-		if !same(a.Content[i], b.Content[i]) {
-			return false
-		}
-	}
-	return true
 }

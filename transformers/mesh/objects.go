@@ -199,7 +199,7 @@ func Sync(have, want *yaml.RNode) ([]edit.Change, error) {
 	for _, f := range []string{"apiVersion", "spec"} {
 		w := want.Field(f).Value.YNode()
 		h := have.Field(f)
-		if h != nil && same(h.Value.YNode(), w) {
+		if h != nil && edit.Same(h.Value.YNode(), w) {
 			continue
 		}
 		c, err := edit.Set(have, "", copyNode(w), f)
@@ -225,19 +225,6 @@ func mapAt(n *yaml.RNode, path ...string) (*yaml.RNode, error) {
 		return nil, fmt.Errorf("%s: expected a map", strings.Join(path, "."))
 	}
 	return v, nil
-}
-
-// same compares two YAML trees by value, ignoring style and comments.
-func same(a, b *yaml.Node) bool {
-	if a.Kind != b.Kind || a.Value != b.Value || len(a.Content) != len(b.Content) {
-		return false
-	}
-	for i := range a.Content {
-		if !same(a.Content[i], b.Content[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 func copyNode(n *yaml.Node) *yaml.Node {
