@@ -9,6 +9,8 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/graceful-rollout/graceful-rollout/transformers/edit"
 )
 
 // ExplainInputError turns an error of the SDK's ResourceList reader into
@@ -57,11 +59,11 @@ func ExplainInputError(in []byte, err error) error {
 		}
 		return fmt.Errorf("input: %s: expected kind ResourceList (apiVersion: config.kubernetes.io/v1)", what)
 	}
-	if fc := field("functionConfig"); fc != nil && fc.Kind != yaml.MappingNode && !isNullNode(fc) {
+	if fc := field("functionConfig"); fc != nil && fc.Kind != yaml.MappingNode && !edit.IsNull(fc) {
 		return fmt.Errorf("input: functionConfig: expected an object, got %s", shape(fc))
 	}
 	if items := field("items"); items != nil {
-		if isNullNode(items) {
+		if edit.IsNull(items) {
 			return errors.New("input: items: null: expected a list of objects (items: [] when there are none)")
 		}
 		if items.Kind != yaml.SequenceNode {
@@ -74,10 +76,6 @@ func ExplainInputError(in []byte, err error) error {
 		}
 	}
 	return fmt.Errorf("input: %s", oneLine(err.Error()))
-}
-
-func isNullNode(n *yaml.Node) bool {
-	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
 }
 
 // shape describes a node in a few words, for messages.

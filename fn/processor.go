@@ -5,6 +5,7 @@ package fn
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
@@ -218,17 +219,7 @@ func Timeline(p *plan.Plan) string {
 }
 
 func selected(s config.Selector, w *inventory.Workload) bool {
-	in := func(list []string, v string) bool {
-		if len(list) == 0 {
-			return true
-		}
-		for _, x := range list {
-			if x == v {
-				return true
-			}
-		}
-		return false
-	}
+	in := func(list []string, v string) bool { return len(list) == 0 || slices.Contains(list, v) }
 	if !in(s.Kinds, w.Kind) || !in(s.Namespaces, w.Namespace) || !in(s.Names, w.Name) {
 		return false
 	}

@@ -23,14 +23,7 @@ const (
 // agic turns connection draining on for the Ingresses AGIC serves, with the
 // drain timeout of the plans of every workload behind them.
 func agic(r *run) {
-	for _, ing := range r.lb.Ingresses {
-		if ok, why := r.servesIngress(ing); !ok {
-			r.c.Report(plan.Info, ing.Object, "", "%s", why)
-			continue
-		}
-		if r.skipped(ing.Object, ing.Annotations) {
-			continue
-		}
+	for _, ing := range r.servedIngresses() {
 		var keys []string
 		for _, b := range ing.Backends {
 			if r.lb.Services[b.Service] != nil && !contains(keys, b.Service) {

@@ -40,14 +40,7 @@ const (
 // reconciles, and says what to set on target groups bound by
 // TargetGroupBindings.
 func aws(r *run) {
-	for _, ing := range r.lb.Ingresses {
-		if ok, why := r.servesIngress(ing); !ok {
-			r.c.Report(plan.Info, ing.Object, "", "%s", why)
-			continue
-		}
-		if r.skipped(ing.Object, ing.Annotations) {
-			continue
-		}
+	for _, ing := range r.servedIngresses() {
 		// keys: the Services behind the Ingress; shared: those without
 		// target-group attributes of their own, which take the Ingress's.
 		var keys, shared []string

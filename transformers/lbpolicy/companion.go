@@ -218,6 +218,20 @@ func (r *run) servesIngress(rt *inventory.Route) (bool, string) {
 		class, r.c.Config.Profile.Name, strings.Join(append(append([]string{}, r.prof.IngressClasses...), r.prof.IngressControllers...), ", "))
 }
 
+// servedIngresses lists the Ingresses the profile's load balancer serves and
+// the user did not opt out; each one it does not serve gets an info result.
+func (r *run) servedIngresses() []*inventory.Route {
+	var out []*inventory.Route
+	for _, ing := range r.lb.Ingresses {
+		if ok, why := r.servesIngress(ing); !ok {
+			r.c.Report(plan.Info, ing.Object, "", "%s", why)
+		} else if !r.skipped(ing.Object, ing.Annotations) {
+			out = append(out, ing)
+		}
+	}
+	return out
+}
+
 // servesHTTPRoute reports whether an HTTPRoute attaches to a Gateway of the
 // profile's load balancer (a Gateway not in the input is assumed to be).
 func (r *run) servesHTTPRoute(rt *inventory.Route) bool {

@@ -48,12 +48,8 @@ func gcp(r *run) {
 			note(rt, true)
 		}
 	}
-	for _, rt := range r.lb.Ingresses {
-		if ok, why := r.servesIngress(rt); !ok {
-			r.c.Report(plan.Info, rt.Object, "", "%s", why)
-		} else if !r.skipped(rt.Object, rt.Annotations) {
-			note(rt, false)
-		}
+	for _, rt := range r.servedIngresses() {
+		note(rt, false)
 	}
 	for _, key := range sortedKeys(backends) {
 		be := backends[key]
