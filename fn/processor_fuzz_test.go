@@ -1,6 +1,7 @@
 package fn_test
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"testing"
@@ -29,6 +30,7 @@ func FuzzProcess(f *testing.F) {
 func checkRun(t *testing.T, input []byte) {
 	t.Helper()
 	out, err := kfn.Run(kfn.ResourceListProcessorFunc(fn.Process), input)
+	checkWriter(t, input, out, err)
 	want, idErr := kfn.Run(kfn.ResourceListProcessorFunc(func(*kfn.ResourceList) (bool, error) { return true, nil }), input)
 	if idErr != nil {
 		// The SDK cannot read (or write) it: the function must fail too,
@@ -69,6 +71,42 @@ func checkRun(t *testing.T, input []byte) {
 	}
 	if got, want := items(t, again), items(t, out); got != want {
 		t.Fatalf("a second run changed items:\n%s", diffLines(want, got))
+	}
+}
+
+// checkWriter checks that the binary's entry point (fn.Main) writes what
+// the SDK's kfn.Run writes, byte for byte, and fails when it fails; and that
+// the chunked writer gives the same bytes with a chunk boundary between
+// every two items, and every three.
+func checkWriter(t *testing.T, input, sdkOut []byte, sdkErr error) {
+	t.Helper()
+	var stdout bytes.Buffer
+	mainErr := fn.Main(bytes.NewReader(input), &stdout, fn.Process)
+	if (mainErr == nil) != (sdkErr == nil) {
+		t.Fatalf("fn.Main error %v, kfn.Run error %v", mainErr, sdkErr)
+	}
+	if !bytes.Equal(stdout.Bytes(), sdkOut) {
+		t.Fatalf("fn.Main wrote other bytes than kfn.Run:\n%s", diffLines(string(sdkOut), stdout.String()))
+	}
+	if mainErr != nil && !strings.Contains(mainErr.Error(), strings.TrimSpace(sdkErr.Error())) && sdkOut != nil {
+		t.Fatalf("fn.Main error %q does not carry kfn.Run's %q", mainErr, sdkErr)
+	}
+	if sdkOut == nil {
+		return
+	}
+	for _, chunk := range []int{1, 3} {
+		rl, err := kfn.ParseResourceList(input)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn.Process(rl)
+		var got bytes.Buffer
+		if err := fn.WriteResourceListChunks(&got, rl, chunk); err != nil {
+			t.Fatalf("chunks of %d: %v", chunk, err)
+		}
+		if !bytes.Equal(got.Bytes(), sdkOut) {
+			t.Fatalf("chunks of %d: other bytes than kfn.Run:\n%s", chunk, diffLines(string(sdkOut), got.String()))
+		}
 	}
 }
 

@@ -2,7 +2,7 @@
 // SDK, parse and write only) on generated ResourceLists, alternating runs,
 // and reports medians of wall time and peak RSS with their ratios.
 //
-// Usage: go run ./hack/bench [-runs 7] [-fn bin/graceful-rollout] [-id bin/identity]
+// Usage: go run ./hack/bench [-runs 7] [-mesh] [-only name] [-keep dir] [-fn bin/graceful-rollout] [-id bin/identity]
 package main
 
 import (
@@ -54,10 +54,12 @@ func main() {
 	if *mesh {
 		inputs = append(inputs, input{"N=5000, 50 ns, mesh istio", 5000, 50, "profile: generic\n    mesh: istio\n    meshVersion: \"1.24\""})
 	}
-	fmt.Println("id: identity on the input; fn: the function; id(out): identity on the function's output,")
-	fmt.Println("the floor of reading the input and writing the larger output. Medians of alternating runs.")
-	fmt.Printf("%-28s %9s %9s %9s %6s %6s %8s %8s %8s %6s %6s\n", "input", "id", "fn", "id(out)", "fn/id", "fn/out", "id RSS", "fn RSS", "out RSS", "fn/id", "fn/out")
-	type row struct{ idWall, fnWall, idRSS, fnRSS float64 }
+	fmt.Println("id: the SDK's identity function (fn.AsMain, parse and write only) on the input: the floor of the targets.")
+	fmt.Println("fn: the function. ids: identity through the function's own reader and writer (fn.Main) on the input;")
+	fmt.Println("ids(out): the same on the function's output, the floor of reading this input and writing that output.")
+	fmt.Println("Medians of alternating runs; wall time in ms, peak RSS in MB.")
+	fmt.Printf("%-26s %7s %7s %7s %8s %6s %6s %8s %6s %6s %6s %6s %6s\n", "input", "id", "fn", "ids", "ids(out)", "fn/id", "fn/ids", "fn/out", "RSS id", "fn", "ids", "fn/id", "fn/ids")
+	type row struct{ idWall, fnWall, idsWall, idRSS, fnRSS, idsRSS float64 }
 	rows := map[string]row{}
 	for _, in := range inputs {
 		if !strings.Contains(in.name, *only) {
@@ -71,38 +73,44 @@ func main() {
 		if err := os.WriteFile(outPath, output(*fnBin, path), 0o644); err != nil {
 			fail(err)
 		}
-		var idW, fnW, outW, idR, fnR, outR []float64
+		var idW, fnW, idsW, outW, idR, fnR, idsR []float64
 		for i := 0; i < *runs; i++ {
-			w, r := measure(*idBin, path)
+			w, r := measure(path, *idBin)
 			idW, idR = append(idW, w), append(idR, r)
-			w, r = measure(*fnBin, path)
+			w, r = measure(path, *fnBin)
 			fnW, fnR = append(fnW, w), append(fnR, r)
-			w, r = measure(*idBin, outPath)
-			outW, outR = append(outW, w), append(outR, r)
+			w, r = measure(path, *idBin, "-writer", "fn")
+			idsW, idsR = append(idsW, w), append(idsR, r)
+			w, _ = measure(outPath, *idBin, "-writer", "fn")
+			outW = append(outW, w)
 		}
-		rw := row{median(idW), median(fnW), median(idR), median(fnR)}
+		rw := row{median(idW), median(fnW), median(idsW), median(idR), median(fnR), median(idsR)}
 		rows[in.name] = rw
-		ow, or := median(outW), median(outR)
-		fmt.Printf("%-28s %7.0fms %7.0fms %7.0fms %5.2fx %5.2fx %6.0fMB %6.0fMB %6.0fMB %5.2fx %5.2fx\n", in.name,
-			rw.idWall, rw.fnWall, ow, rw.fnWall/rw.idWall, rw.fnWall/ow, rw.idRSS, rw.fnRSS, or, rw.fnRSS/rw.idRSS, rw.fnRSS/or)
+		ow := median(outW)
+		fmt.Printf("%-26s %7.0f %7.0f %7.0f %8.0f %5.2fx %5.2fx %7.2fx %6.0f %6.0f %6.0f %5.2fx %5.2fx\n", in.name,
+			rw.idWall, rw.fnWall, rw.idsWall, ow, rw.fnWall/rw.idWall, rw.fnWall/rw.idsWall, rw.fnWall/ow,
+			rw.idRSS, rw.fnRSS, rw.idsRSS, rw.fnRSS/rw.idRSS, rw.fnRSS/rw.idsRSS)
 	}
 	growth := func(big string) {
 		a, b := rows["N=500, 50 ns"], rows[big]
-		idG, fnG := b.idWall/a.idWall, b.fnWall/a.fnWall
-		fmt.Printf("growth 500 -> %-16s identity %5.2fx, function %5.2fx, function/identity %4.2f\n", big+":", idG, fnG, fnG/idG)
+		if a.idWall == 0 || b.idWall == 0 {
+			return
+		}
+		idG, fnG, idsG := b.idWall/a.idWall, b.fnWall/a.fnWall, b.idsWall/a.idsWall
+		fmt.Printf("growth 500 -> %-16s id %5.2fx, fn %5.2fx, ids %5.2fx; fn/id %4.2f, fn/ids %4.2f\n", big+":", idG, fnG, idsG, fnG/idG, fnG/idsG)
 	}
 	growth("N=5000, 50 ns")
 	growth("N=5000, 1 ns")
 }
 
 // measure runs bin with the file on stdin and returns wall ms and peak RSS MB.
-func measure(bin, path string) (float64, float64) {
+func measure(path, bin string, args ...string) (float64, float64) {
 	in, err := os.Open(path)
 	if err != nil {
 		fail(err)
 	}
 	defer in.Close()
-	cmd := exec.Command(bin)
+	cmd := exec.Command(bin, args...)
 	cmd.Stdin = in
 	var errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = nil, &errb
