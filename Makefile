@@ -37,7 +37,8 @@ clean:
 	rm -rf bin
 
 # Wall time and peak RSS against the identity function (same SDK, parse and
-# write only), medians of alternating runs: see README "Performance".
+# write only), medians of 5 alternating runs, the README "Performance" table
+# (about 10 minutes on 2 cores).
 bench: build
 	go build -o $(BIN)/identity ./hack/identity
-	go run ./hack/bench -fn $(BIN)/graceful-rollout -id $(BIN)/identity
+	go run ./hack/bench -runs 5 -mesh -fn $(BIN)/graceful-rollout -id $(BIN)/identity
