@@ -77,8 +77,13 @@ func runStdin(t *testing.T, bin string, input []byte) binRun {
 
 // identityItems is how the SDK writes the items of input when the function
 // changes nothing; ok is false when the SDK cannot read the input at all.
-func identityItems(t *testing.T, input []byte) (string, bool) {
+func identityItems(t *testing.T, input []byte) (items string, readable bool) {
 	t.Helper()
+	defer func() {
+		if recover() != nil { // the SDK panics on some input (an aliased apiVersion)
+			items, readable = "", false
+		}
+	}()
 	out, err := kfn.Run(kfn.ResourceListProcessorFunc(func(*kfn.ResourceList) (bool, error) { return true, nil }), input)
 	if err != nil {
 		return "", false
@@ -196,6 +201,10 @@ func hostileCases() []hostileCase {
 		{name: "malformed-yaml-indent", input: "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- kind: Deployment\n   name: x\n  - y\n", code: 1, stderr: []string{"input: not valid YAML"}},
 		{name: "malformed-yaml-tab", input: "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n\t- a\n", code: 1, stderr: []string{"input: not valid YAML"}},
 		{name: "undefined-alias", input: "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: [*nothing]\n", code: 1, stderr: []string{"input: not valid YAML", "unknown anchor"}},
+		// The SDK's getters panic on an alias in an item's identifying fields.
+		{name: "aliased-apiversion", input: "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: &v apps/v1\n  kind: Deployment\n  metadata: {name: a}\n- apiVersion: *v\n  kind: Deployment\n  metadata: {name: b}\n", code: 1, stderr: []string{"input: items[1].apiVersion: an alias (*v)"}},
+		{name: "aliased-metadata", input: "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: &m {name: a}\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: *m\n", code: 1, stderr: []string{"input: items[1].metadata: an alias (*m)"}},
+		{name: "aliased-namespace", input: "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: Namespace\n  metadata: {name: &n shop}\n- apiVersion: v1\n  kind: Service\n  metadata: {name: a, namespace: *n}\n", code: 1, stderr: []string{"input: items[1].metadata.namespace: an alias (*n)"}},
 		{name: "not-a-resourcelist-configmap", input: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", code: 1, stderr: []string{`input: kind is "ConfigMap": expected kind ResourceList`}},
 		{name: "not-a-resourcelist-list", input: "apiVersion: v1\nkind: List\nitems: []\n", code: 1, stderr: []string{`kind is "List"`}},
 		{name: "not-a-resourcelist-sequence", input: "- apiVersion: v1\n  kind: ResourceList\n", code: 1, stderr: []string{"input: a list: expected a ResourceList object"}},

@@ -17,6 +17,10 @@ import (
 // one line that says what is wrong with the input and where. It is only
 // called when reading has failed, so the happy path parses the input once.
 func ExplainInputError(in []byte, err error) error {
+	var idErr *idError
+	if errors.As(err, &idErr) {
+		return explainIDError(in, idErr)
+	}
 	if len(bytes.TrimSpace(in)) == 0 {
 		return errors.New("input: empty: expected a ResourceList (apiVersion: config.kubernetes.io/v1, kind: ResourceList) on stdin")
 	}
@@ -44,14 +48,7 @@ func ExplainInputError(in []byte, err error) error {
 	if root.Kind != yaml.MappingNode {
 		return fmt.Errorf("input: %s: expected a ResourceList object", shape(root))
 	}
-	field := func(key string) *yaml.Node {
-		for i := 0; i+1 < len(root.Content); i += 2 {
-			if root.Content[i].Value == key {
-				return root.Content[i+1]
-			}
-		}
-		return nil
-	}
+	field := func(key string) *yaml.Node { return edit.Field(root, key) }
 	if k := field("kind"); k == nil || k.Kind != yaml.ScalarNode || k.Value != kio.ResourceListKind {
 		what := "no kind"
 		if k != nil {
@@ -76,6 +73,29 @@ func ExplainInputError(in []byte, err error) error {
 		}
 	}
 	return fmt.Errorf("input: %s", oneLine(err.Error()))
+}
+
+// explainIDError says why the SDK cannot read an item's identifying field:
+// the first alias on the way to it.
+func explainIDError(in []byte, e *idError) error {
+	const why = "apiVersion, kind, metadata, metadata.name and metadata.namespace must be written out: the SDK reads no alias there"
+	var root yaml.Node
+	if yaml.Unmarshal(in, &root) == nil && root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		n, path := edit.Field(root.Content[0], "items"), fmt.Sprintf("items[%d]", e.Item)
+		if n != nil && n.Kind == yaml.SequenceNode && e.Item < len(n.Content) {
+			n = n.Content[e.Item]
+			for _, key := range strings.Split(e.Field, ".") {
+				if n = edit.Field(n, key); n == nil {
+					break
+				}
+				path += "." + key
+				if n.Kind == yaml.AliasNode {
+					return fmt.Errorf("input: %s: %s: %s", path, shape(n), why)
+				}
+			}
+		}
+	}
+	return fmt.Errorf("input: %s: %s", e, why)
 }
 
 // shape describes a node in a few words, for messages.

@@ -36,7 +36,9 @@ func WriteResourceList(w io.Writer, rl *kfn.ResourceList) error {
 }
 
 func writeResourceList(w io.Writer, rl *kfn.ResourceList, chunk int) error {
-	sortItems(rl.Items)
+	if err := sortItems(rl.Items); err != nil {
+		return err
+	}
 	bw := bufio.NewWriterSize(w, 256<<10)
 	bw.WriteString(rlHeader)
 	// The items, then functionConfig, then the results, as ToYAML orders
@@ -89,12 +91,56 @@ func writeSection(w *bufio.Writer, part *kfn.ResourceList, key string, first boo
 // with equal identifiers; but each item's identifier string is built once,
 // not twice per comparison. (ToYAML sorts each chunk again: a sorted chunk
 // costs one comparison per item and stays as it is.)
-func sortItems(items kfn.KubeObjects) {
-	ids := make([]string, len(items))
-	for i, o := range items {
-		ids[i] = o.GetAPIVersion() + " " + o.GetKind() + " " + o.GetNamespace() + " " + o.GetName()
+func sortItems(items kfn.KubeObjects) error {
+	ids, err := itemIDs(items)
+	if err != nil {
+		return err
 	}
 	sort.Sort(byID{items, ids})
+	return nil
+}
+
+// itemIDs is the identifier the SDK sorts each item by (apiVersion, kind,
+// namespace, name). The SDK's getters panic on a field they cannot read (a
+// YAML alias on the way); that is returned as an idError naming the item
+// and the field.
+func itemIDs(items kfn.KubeObjects) ([]string, error) {
+	ids := make([]string, len(items))
+	for i, o := range items {
+		var parts [4]string
+		for j, get := range []struct {
+			field string
+			get   func() string
+		}{{"apiVersion", o.GetAPIVersion}, {"kind", o.GetKind}, {"metadata.namespace", o.GetNamespace}, {"metadata.name", o.GetName}} {
+			v, ok := safely(get.get)
+			if !ok {
+				return nil, &idError{Item: i, Field: get.field}
+			}
+			parts[j] = v
+		}
+		ids[i] = parts[0] + " " + parts[1] + " " + parts[2] + " " + parts[3]
+	}
+	return ids, nil
+}
+
+// safely calls get and reports whether it returned rather than panicked.
+func safely(get func() string) (v string, ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	return get(), true
+}
+
+// idError is an item whose identifying field the SDK cannot read.
+type idError struct {
+	Item  int
+	Field string
+}
+
+func (e *idError) Error() string {
+	return fmt.Sprintf("items[%d].%s: the SDK cannot read it", e.Item, e.Field)
 }
 
 type byID struct {
@@ -109,10 +155,11 @@ func (s byID) Swap(i, j int) {
 	s.ids[i], s.ids[j] = s.ids[j], s.ids[i]
 }
 
-// Main is the function's entry point, the SDK's fn.AsMain with two changes:
-// input that cannot be read as a ResourceList is explained in one line that
-// says where the problem is, and the output is written by
-// WriteResourceList. Like AsMain it writes the output even when the
+// Main is the function's entry point, the SDK's fn.AsMain with three
+// changes: input that cannot be read as a ResourceList is explained in one
+// line that says where the problem is; so is an item whose apiVersion,
+// kind, name or namespace the SDK cannot read (its getters would panic);
+// and the output is written by WriteResourceList. Like AsMain it writes the output even when the
 // processor fails, and returns the error, which main prints on stderr.
 func Main(in io.Reader, out io.Writer, process kfn.ResourceListProcessorFunc) error {
 	input, err := io.ReadAll(in)
@@ -120,6 +167,11 @@ func Main(in io.Reader, out io.Writer, process kfn.ResourceListProcessorFunc) er
 		return fmt.Errorf("failed to evaluate function: graceful-rollout: cannot read stdin: %v", err)
 	}
 	rl, err := kfn.ParseResourceList(input)
+	if err == nil {
+		// What the SDK needs to sort and write the items, before anything
+		// else reads them.
+		_, err = itemIDs(rl.Items)
+	}
 	if err != nil {
 		return fmt.Errorf("failed to evaluate function: graceful-rollout: %v", ExplainInputError(input, err))
 	}

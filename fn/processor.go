@@ -32,6 +32,12 @@ import (
 // per problem) the SDK prints on stderr.
 func Process(rl *kfn.ResourceList) (bool, error) {
 	r := &run{}
+	if _, err := itemIDs(rl.Items); err != nil {
+		// The SDK's getters would panic in its duplicate check (fn.Main
+		// refuses such input before calling Process).
+		r.result(kfn.Error, nil, "", "input: %v", err)
+		return r.finish(rl)
+	}
 	if err := kfn.CheckResourceDuplication(rl); err != nil {
 		r.result(kfn.Error, nil, "", "input: %v", err)
 		return r.finish(rl)

@@ -58,7 +58,7 @@ func Set(node *yaml.RNode, prefix string, value *yaml.Node, path ...string) (*Ch
 		if cur.Kind != yaml.MappingNode {
 			return nil, fmt.Errorf("%s: expected a map", join(prefix, path[:i]))
 		}
-		next := field(cur, k)
+		next := Field(cur, k)
 		switch {
 		case next == nil:
 			next = &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap}
@@ -92,8 +92,12 @@ func Set(node *yaml.RNode, prefix string, value *yaml.Node, path ...string) (*Ch
 	return &Change{Field: join(prefix, path), To: Short(value)}, nil
 }
 
-// field returns the value of key in a mapping node, nil when absent.
-func field(m *yaml.Node, key string) *yaml.Node {
+// Field returns the value of key in a mapping node; nil when absent or when
+// m is not a mapping.
+func Field(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if m.Content[i].Value == key {
 			return m.Content[i+1]
