@@ -124,6 +124,32 @@ func IsNull(n *yaml.Node) bool {
 	return n != nil && n.Kind == yaml.ScalarNode && n.Tag == yaml.NodeTagNull
 }
 
+// KeepNulls spells out as null the empty nulls ({a: }, {a}, and an empty
+// key) that the YAML encoder would write back as an empty quoted string,
+// '', which reads as a string, not null: those inside a flow (JSON) map or
+// list, and empty keys. With rootKeys false the keys of n itself stay as
+// written.
+func KeepNulls(n *yaml.Node, rootKeys bool) {
+	keepNulls(n, false, rootKeys, true)
+}
+
+func keepNulls(n *yaml.Node, flow, rootKeys, root bool) {
+	flow = flow || (n.Kind != yaml.ScalarNode && n.Style&yaml.FlowStyle != 0)
+	for i, c := range n.Content {
+		key := n.Kind == yaml.MappingNode && i%2 == 0
+		if key && root && !rootKeys {
+			continue
+		}
+		if c.Kind == yaml.ScalarNode {
+			if (flow || key) && c.Value == "" && c.Tag == yaml.NodeTagNull {
+				c.Value = "null"
+			}
+			continue
+		}
+		keepNulls(c, flow, rootKeys, false)
+	}
+}
+
 // Short renders a node on one line for reports: {sleep: {seconds: 20}}.
 func Short(n *yaml.Node) string {
 	switch n.Kind {

@@ -271,3 +271,50 @@ func TestShort(t *testing.T) {
 		}
 	}
 }
+
+func TestKeepNulls(t *testing.T) {
+	testCases := []struct {
+		name, input, expectedOutput string
+		rootKeys                    bool
+	}{
+		{name: "flow map entry without a value", input: "a: {preStop}\n", expectedOutput: "a: {preStop: null}\n"},
+		{name: "flow map entry with an empty value", input: "a: {b: , c: 1}\n", expectedOutput: "a: {b: null, c: 1}\n"},
+		{name: "inside a flow list", input: "a: [{b: }]\n", expectedOutput: "a: [{b: null}]\n"},
+		{name: "block null stays empty", input: "a:\nb: {c: ~}\n", expectedOutput: "a:\nb: {c: ~}\n"},
+		{name: "empty quoted string stays a string", input: "a: {b: ''}\n", expectedOutput: "a: {b: ''}\n"},
+		{name: "empty key below the root", input: "a:\n  ? \n  : 1\n", expectedOutput: "a:\n  null: 1\n"},
+		{name: "empty key of the root kept without rootKeys", input: "? \n: 1\n", expectedOutput: "'': 1\n"},
+		{name: "empty key of the root spelled with rootKeys", input: "? \n: 1\n", expectedOutput: "null: 1\n", rootKeys: true},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.name, func(t *testing.T) {
+			n := yaml.MustParse(tc.input)
+			KeepNulls(n.YNode(), tc.rootKeys)
+			out, err := n.String()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out != tc.expectedOutput {
+				t.Errorf("got\n%s\nwant\n%s", out, tc.expectedOutput)
+			}
+			// What is written reads back with the same values.
+			if !sameValues(yaml.MustParse(out).YNode(), yaml.MustParse(tc.input).YNode()) && !strings.HasPrefix(tc.name, "empty key of the root kept") {
+				t.Errorf("the values changed: %q -> %q", tc.input, out)
+			}
+		})
+	}
+}
+
+// sameValues compares two YAML trees by kind, tag and value, whichever way
+// a null is spelled.
+func sameValues(a, b *yaml.Node) bool {
+	if a.Kind != b.Kind || a.Tag != b.Tag || (a.Tag != yaml.NodeTagNull && a.Value != b.Value) || len(a.Content) != len(b.Content) {
+		return false
+	}
+	for i := range a.Content {
+		if !sameValues(a.Content[i], b.Content[i]) {
+			return false
+		}
+	}
+	return true
+}

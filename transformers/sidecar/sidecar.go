@@ -203,7 +203,7 @@ func Merge(text string, sets []Set) (string, []edit.Change, error) {
 		// read; a ProxyConfig has no use for them.
 		return "", nil, fmt.Errorf("YAML anchors and aliases (&, *) are not supported in a ProxyConfig annotation the function has to change; write the values out")
 	}
-	keepNulls(root, flow, true)
+	edit.KeepNulls(root, false)
 	out, err := yaml.NewRNode(root).String()
 	if err != nil {
 		return "", nil, err
@@ -214,22 +214,6 @@ func Merge(text string, sets []Set) (string, []edit.Change, error) {
 	return out, changes, nil
 }
 
-// keepNulls spells out the empty nulls ({a: }) inside a flow (JSON) map or
-// list, which the encoder would write back as an empty quoted string, not
-// null. The keys of the document itself stay as written: Merge matches
-// them by name.
-func keepNulls(n *yaml.Node, flow, root bool) {
-	flow = flow || (n.Kind != yaml.ScalarNode && n.Style&yaml.FlowStyle != 0)
-	if n.Kind == yaml.ScalarNode && n.Tag == yaml.NodeTagNull && n.Value == "" && flow {
-		n.Value = "null"
-	}
-	for i, c := range n.Content {
-		if root && n.Kind == yaml.MappingNode && i%2 == 0 {
-			continue
-		}
-		keepNulls(c, flow, false)
-	}
-}
 
 // anchored reports an anchor or alias anywhere in a document.
 func anchored(n *yaml.Node) bool {
