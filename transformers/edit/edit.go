@@ -125,8 +125,8 @@ func IsNull(n *yaml.Node) bool {
 }
 
 // KeepNulls spells out as null the empty nulls ({a: }, {a}, and an empty
-// key) that the YAML encoder would write back as an empty quoted string,
-// '', which reads as a string, not null: those inside a flow (JSON) map or
+// key) that the YAML encoder would write back as an empty single-quoted
+// string, which reads as a string, not null: those inside a flow (JSON) map or
 // list, and empty keys. With rootKeys false the keys of n itself stay as
 // written.
 func KeepNulls(n *yaml.Node, rootKeys bool) {

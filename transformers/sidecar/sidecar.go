@@ -214,7 +214,6 @@ func Merge(text string, sets []Set) (string, []edit.Change, error) {
 	return out, changes, nil
 }
 
-
 // anchored reports an anchor or alias anywhere in a document.
 func anchored(n *yaml.Node) bool {
 	if n.Anchor != "" || n.Kind == yaml.AliasNode {
