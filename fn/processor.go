@@ -65,11 +65,15 @@ func Process(rl *kfn.ResourceList) (bool, error) {
 	}
 	nodes = r.transform(cfg, nodes)
 	rl.Items = make(kfn.KubeObjects, len(nodes))
+	ok := !r.hasErrors()
 	for i, n := range nodes {
-		// The SDK would write an empty null in a flow map ({preStop}) as
-		// '', a string, which the next reader (the function's second run,
-		// the API server) takes for a value.
-		edit.KeepNulls(n.YNode(), true)
+		if ok {
+			// The SDK would write an empty null in a flow map ({preStop})
+			// as '', a string, which the next reader (the function's
+			// second run, the API server) takes for a value. (A failed run
+			// writes every item as the SDK does.)
+			edit.KeepNulls(n.YNode(), true)
+		}
 		rl.Items[i] = kfn.MoveToKubeObject(n)
 	}
 	return r.finish(rl)
