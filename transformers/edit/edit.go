@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -154,6 +155,9 @@ func keepNulls(n *yaml.Node, flow, rootKeys, root bool) {
 func Short(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.ScalarNode:
+		if strings.IndexFunc(n.Value, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+			return strconv.Quote(n.Value) // a line break or control character: one line
+		}
 		return n.Value
 	case yaml.AliasNode:
 		return "*" + n.Value

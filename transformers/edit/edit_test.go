@@ -263,6 +263,8 @@ func TestShort(t *testing.T) {
 		{`{exec: {command: [/bin/sh, -c, "sleep 5"]}}`, "{exec: {command: [/bin/sh, -c, sleep 5]}}"},
 		{`{empty: {}, list: []}`, "{empty: {}, list: []}"},
 		{`plain`, "plain"},
+		{`"a\r\nb"`, `"a\r\nb"`},
+		{`{k: "tab\there"}`, `{k: "tab\there"}`},
 	}
 	for _, tc := range testCases {
 		got := Short(yaml.MustParse(tc.in).YNode())
