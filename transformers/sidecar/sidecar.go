@@ -203,6 +203,10 @@ func Merge(text string, sets []Set) (string, []edit.Change, error) {
 		// read; a ProxyConfig has no use for them.
 		return "", nil, fmt.Errorf("YAML anchors and aliases (&, *) are not supported in a ProxyConfig annotation the function has to change; write the values out")
 	}
+	if tag := customTag(root); tag != "" {
+		// Nor every tag (!%21 reads as "!!" and is written back so).
+		return "", nil, fmt.Errorf("the YAML tag %s is not supported in a ProxyConfig annotation the function has to change; remove it", strconv.Quote(tag))
+	}
 	edit.KeepNulls(root, false)
 	out, err := yaml.NewRNode(root).String()
 	if err != nil {
@@ -225,6 +229,24 @@ func anchored(n *yaml.Node) bool {
 		}
 	}
 	return false
+}
+
+// customTag returns the first tag written out in n that is not one of
+// YAML's own (!!str, !!int, ...), or "".
+func customTag(n *yaml.Node) string {
+	if n.Style&yaml.TaggedStyle != 0 {
+		switch n.Tag {
+		case yaml.NodeTagString, yaml.NodeTagInt, yaml.NodeTagBool, yaml.NodeTagFloat, yaml.NodeTagNull, yaml.NodeTagMap, yaml.NodeTagSeq:
+		default:
+			return n.Tag
+		}
+	}
+	for _, c := range n.Content {
+		if t := customTag(c); t != "" {
+			return t
+		}
+	}
+	return ""
 }
 
 // lookup finds the value of a plain (scalar) key; a map or list used as a

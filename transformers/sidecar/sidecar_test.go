@@ -82,6 +82,8 @@ func TestMerge_Errors(t *testing.T) {
 		"proxyMetadata: 3":         "proxyMetadata: expected a map",
 		"proxyMetadata: [a]":       "proxyMetadata: expected a map",
 		"concurrency: &n 2\nx: *n": "anchors and aliases",
+		"0: !%21":                  `the YAML tag "!!" is not supported`,
+		"x: !custom 1":             `the YAML tag "!custom" is not supported`,
 	} {
 		_, _, err := Merge(in, []Set{{Path: []string{"proxyMetadata", "X"}, Value: "1", Same: sameFold}})
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -91,6 +93,10 @@ func TestMerge_Errors(t *testing.T) {
 	// Nothing to change: an anchored document is left as it is.
 	if out, c, err := Merge("a: &n 2\nb: *n\nx: 1\n", []Set{{Path: []string{"x"}, Value: "1", Same: sameFold}}); err != nil || len(c) != 0 || out != "a: &n 2\nb: *n\nx: 1\n" {
 		t.Errorf("anchored, unchanged: %q %v %v", out, c, err)
+	}
+	// YAML's own tags written out are kept.
+	if out, _, err := Merge("concurrency: !!int 2\n", drainAndHold); err != nil || !strings.Contains(out, "!!int 2") {
+		t.Errorf("!!int: %q %v", out, err)
 	}
 	// Empty nulls inside JSON stay null.
 	if out, _, err := Merge(`{"a": {"b": }}`, drainAndHold); err != nil || !strings.Contains(out, `"b": null`) {
