@@ -48,18 +48,17 @@ func ExplainInputError(in []byte, err error) error {
 	if root.Kind != yaml.MappingNode {
 		return fmt.Errorf("input: %s: expected a ResourceList object", shape(root))
 	}
-	field := func(key string) *yaml.Node { return edit.Field(root, key) }
-	if k := field("kind"); k == nil || k.Kind != yaml.ScalarNode || k.Value != kio.ResourceListKind {
+	if k := edit.Field(root, "kind"); k == nil || k.Kind != yaml.ScalarNode || k.Value != kio.ResourceListKind {
 		what := "no kind"
 		if k != nil {
 			what = "kind is " + shape(k)
 		}
 		return fmt.Errorf("input: %s: expected kind ResourceList (apiVersion: config.kubernetes.io/v1)", what)
 	}
-	if fc := field("functionConfig"); fc != nil && fc.Kind != yaml.MappingNode && !edit.IsNull(fc) {
+	if fc := edit.Field(root, "functionConfig"); fc != nil && fc.Kind != yaml.MappingNode && !edit.IsNull(fc) {
 		return fmt.Errorf("input: functionConfig: expected an object, got %s", shape(fc))
 	}
-	if items := field("items"); items != nil {
+	if items := edit.Field(root, "items"); items != nil {
 		if edit.IsNull(items) {
 			return errors.New("input: items: null: expected a list of objects (items: [] when there are none)")
 		}

@@ -198,14 +198,8 @@ func Merge(text string, sets []Set) (string, []edit.Change, error) {
 	if len(changes) == 0 {
 		return text, nil, nil
 	}
-	if anchored(root) {
-		// The encoder cannot write every anchored node back as it was
-		// read; a ProxyConfig has no use for them.
-		return "", nil, fmt.Errorf("YAML anchors and aliases (&, *) are not supported in a ProxyConfig annotation the function has to change; write the values out")
-	}
-	if tag := customTag(root); tag != "" {
-		// Nor every tag (!%21 reads as "!!" and is written back so).
-		return "", nil, fmt.Errorf("the YAML tag %s is not supported in a ProxyConfig annotation the function has to change; remove it", strconv.Quote(tag))
+	if err := unwritable(root); err != nil {
+		return "", nil, err
 	}
 	edit.KeepNulls(root, false)
 	out, err := yaml.NewRNode(root).String()
@@ -218,35 +212,26 @@ func Merge(text string, sets []Set) (string, []edit.Change, error) {
 	return out, changes, nil
 }
 
-// anchored reports an anchor or alias anywhere in a document.
-func anchored(n *yaml.Node) bool {
+// unwritable reports the first node the encoder cannot write back as it
+// was read, and a ProxyConfig has no use for: an anchor or alias, or a tag
+// that is not one of YAML's own (!%21 reads as "!!" and is written so).
+func unwritable(n *yaml.Node) error {
 	if n.Anchor != "" || n.Kind == yaml.AliasNode {
-		return true
+		return fmt.Errorf("YAML anchors and aliases (&, *) are not supported in a ProxyConfig annotation the function has to change; write the values out")
 	}
-	for _, c := range n.Content {
-		if anchored(c) {
-			return true
-		}
-	}
-	return false
-}
-
-// customTag returns the first tag written out in n that is not one of
-// YAML's own (!!str, !!int, ...), or "".
-func customTag(n *yaml.Node) string {
 	if n.Style&yaml.TaggedStyle != 0 {
 		switch n.Tag {
 		case yaml.NodeTagString, yaml.NodeTagInt, yaml.NodeTagBool, yaml.NodeTagFloat, yaml.NodeTagNull, yaml.NodeTagMap, yaml.NodeTagSeq:
 		default:
-			return n.Tag
+			return fmt.Errorf("the YAML tag %s is not supported in a ProxyConfig annotation the function has to change; remove it", strconv.Quote(n.Tag))
 		}
 	}
 	for _, c := range n.Content {
-		if t := customTag(c); t != "" {
-			return t
+		if err := unwritable(c); err != nil {
+			return err
 		}
 	}
-	return ""
+	return nil
 }
 
 // lookup finds the value of a plain (scalar) key; a map or list used as a
