@@ -34,7 +34,7 @@ for doc in re.split(r"^---[ \t]*(?:#.*)?$", open(src).read(), flags=re.M):
     meta = obj.get("metadata") or {}
     if (meta.get("annotations") or {}).get("config.kubernetes.io/local-config") == "true":
         continue
-    # shared/crds/ has no CRD of GKE's BackendConfig; its shape
+    # testdata/crds/ has no CRD of GKE's BackendConfig; its shape
     # is checked against kubernetes/ingress-gce's API types by a Go test
     # (transformers/lbpolicy/backendconfig_test.go).
     if obj.get("kind") == "BackendConfig" and str(obj.get("apiVersion", "")).startswith("cloud.google.com/"):

@@ -6,7 +6,7 @@ GR_CACHE=${GR_CACHE:-$HOME/.cache/graceful-rollout}
 # shellcheck disable=SC2034 # used by the scripts that source this file
 GR_BIN=$GR_CACHE/bin
 GR_APISERVER_DIR=${GR_APISERVER_DIR:-/tmp/graceful-rollout-apiserver}
-GR_CRDS_DIR=${GR_CRDS_DIR:-$GR_ROOT/../shared/crds}
+GR_CRDS_DIR=${GR_CRDS_DIR:-$GR_ROOT/testdata/crds}
 export GR_CACHE GR_APISERVER_DIR GR_CRDS_DIR
 
 # Debian's python3 carries python3-yaml (hack/dry-run.sh needs it); prefer it

@@ -55,7 +55,7 @@ var (
 		// GCPBackendPolicy spec.default.connectionDraining.drainingTimeoutSec:
 		// "If the field is omitted, a default value (0s) will be used",
 		// range 0-3600 (the CRD in GoogleCloudPlatform/gke-gateway-api
-		// config/crd/, copied under shared/crds/). BackendConfig sets the same
+		// config/crd/, copied under testdata/crds/). BackendConfig sets the same
 		// backend-service field (kubernetes/ingress-gce
 		// pkg/apis/backendconfig/v1/types.go ConnectionDrainingConfig).
 		DefaultDrainSeconds: 0, MaxDrainSeconds: 3600,

@@ -11,7 +11,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
-// No BackendConfig CRD ships with this project (shared/crds/), so the
+// No BackendConfig CRD ships with this project (testdata/crds/), so the
 // BackendConfigs the function writes are checked against the API types of
 // the GKE Ingress controller instead: kubernetes/ingress-gce
 // pkg/apis/backendconfig/v1/types.go (BackendConfig, BackendConfigSpec,

@@ -13,7 +13,7 @@ import (
 
 // GKE objects and annotations. Sources:
 //   - GCPBackendPolicy and HealthCheckPolicy (networking.gke.io/v1): the CRDs
-//     of GoogleCloudPlatform/gke-gateway-api config/crd/ (shared/crds/):
+//     of GoogleCloudPlatform/gke-gateway-api config/crd/ (testdata/crds/):
 //     spec.targetRef {group, kind, name} (group "" for a Service);
 //     spec.default.connectionDraining.drainingTimeoutSec (0-3600, default
 //     0); spec.default.config {type, httpHealthCheck|httpsHealthCheck
