@@ -31,6 +31,12 @@ type Istio struct {
 	// NativeSidecars: "auto" (native when kubernetesVersion >= 1.33 and
 	// meshVersion >= 1.27), "true" or "false".
 	NativeSidecars string
+	// DestinationRule: generate a DestinationRule for a Service that has
+	// none in the input (false: only complete the ones the input has).
+	DestinationRule bool
+	// RootNamespace is Istio's root configuration namespace, whose
+	// DestinationRules apply mesh-wide (meshConfig.rootNamespace).
+	RootNamespace string
 }
 
 // Retries are the VirtualService retries.
@@ -38,6 +44,8 @@ type Retries struct {
 	// Attempts: 0 means no retries (no VirtualService is generated).
 	Attempts int
 	RetryOn  []string
+	// RetryOnSet: RetryOn was configured, not DefaultRetryOn's.
+	RetryOnSet bool
 	// PerTryTimeout: "" for none (the default).
 	PerTryTimeout string
 }
@@ -67,20 +75,69 @@ const (
 	DrainExitOnZero = "exitOnZeroActiveConnections"
 )
 
-// DefaultRetryOn is story 2's retryOn (DESIGN §1). gateway-error and reset
-// can repeat a request that reached the app; SafeRetryOn is the set that
-// only retries what never reached it.
+// Retry conditions. The default retries only what never reached the app
+// (DefaultRetryOn); FieldReportRetryOn is story 2's list (DESIGN §1), whose
+// reset and gateway-error can repeat a request the app has seen.
+//
+// Sources (istio/istio at the release tags): Istio's own default policy,
+// used when a route sets no retries, is 2 attempts on
+// "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes"
+// (pilot/pkg/networking/core/route/retry/retry.go), with 503 as the
+// retriable status code up to 1.23 only: 1.24 dropped it as "potentially
+// unsafe" (EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY, istio/istio#52111). A
+// VirtualService's retryOn replaces that list whole; status codes in it
+// become retriable-status-codes (parseRetryOn, same file).
 var (
-	DefaultRetryOn = []string{"connect-failure", "gateway-error", "reset", "refused-stream", "unavailable"}
-	SafeRetryOn    = []string{"connect-failure", "refused-stream", "unavailable", "cancelled"}
+	FieldReportRetryOn = []string{"connect-failure", "gateway-error", "reset", "refused-stream", "unavailable"}
+	// unsafeRetryOn are the tokens that can resend a request the app has
+	// received (or whose answer it has started): a reset after the request
+	// was sent, a 502/504 (a timeout while the app worked), any 5xx, and
+	// gRPC statuses an app returns after it ran the call.
+	unsafeRetryOn = map[string]bool{"reset": true, "gateway-error": true, "5xx": true, "cancelled": true, "deadline-exceeded": true, "internal": true, "resource-exhausted": true, "retriable-4xx": true}
 )
+
+// DefaultRetryOn is the retryOn generated for an Istio version (unset: the
+// tokens of every supported version):
+//   - connect-failure: no connection to the pod (a starting or stopping pod
+//     refuses it);
+//   - refused-stream: the pod's proxy refused the HTTP/2 stream before any
+//     processing (REFUSED_STREAM);
+//   - unavailable: gRPC UNAVAILABLE, what a stopping gRPC server answers to
+//     calls it does not run;
+//   - 503: what the pod's own sidecar answers when it cannot reach the app
+//     (503 UF/URX of a starting app, DESIGN story 2);
+//   - reset-before-request (Istio >= 1.23): a reset before the request was
+//     sent upstream.
+func DefaultRetryOn(v Version) []string {
+	out := []string{"connect-failure", "refused-stream"}
+	if v.AtLeast(1, 23) {
+		out = append(out, "reset-before-request")
+	}
+	return append(out, "unavailable", "503")
+}
+
+// UnsafeRetryOn lists the tokens of a retryOn that can resend a request
+// the app may have processed.
+func UnsafeRetryOn(tokens []string) []string {
+	var out []string
+	for _, t := range tokens {
+		if unsafeRetryOn[t] {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// DefaultRootNamespace is meshConfig.rootNamespace's default: "Defaults to
+// istio-system" (istio/api mesh/v1alpha1/config.proto).
+const DefaultRootNamespace = "istio-system"
 
 // DefaultIstio is story 2 of DESIGN §1, without its timeouts: a per-try or
 // route timeout cuts every request slower than it, not only failing ones,
 // so they are opt-in.
 func DefaultIstio() Istio {
 	return Istio{
-		Retries: Retries{Attempts: 3, RetryOn: append([]string(nil), DefaultRetryOn...)},
+		Retries: Retries{Attempts: 3, RetryOn: DefaultRetryOn(Version{})},
 		Outlier: Outlier{
 			SplitExternalLocalOriginErrors: true,
 			ConsecutiveLocalOriginFailures: 3,
@@ -94,6 +151,8 @@ func DefaultIstio() Istio {
 		Drain:           DrainDuration,
 		HoldApplication: true,
 		NativeSidecars:  "auto",
+		DestinationRule: true,
+		RootNamespace:   DefaultRootNamespace,
 	}
 }
 
@@ -150,6 +209,8 @@ func CheckRetryOn(tokens []string, v Version) error {
 // with CEL duration() and istiod refuses those under 1ms or finer than a
 // millisecond (agent.ValidateDuration); compound forms (1m30s) are refused
 // here to stay within what every parser on the way reads.
+var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+
 var istioDuration = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)$`)
 
 // ParseIstioDuration reads an Istio duration setting: 500ms, 5s, 1.5s, 2m.
@@ -235,6 +296,7 @@ var meshSettings = []meshSetting{
 	{setting{key: "istioRetryAttempts", typed: "istio.retries.attempts", read: intSetting(parseCount, func(i *Istio) *int { return &i.Retries.Attempts })}, "istio-retry-attempts"},
 	{setting{key: "istioRetryOn", typed: "istio.retries.retryOn", list: true, read: func(c *Config, v string) (err error) {
 		c.Istio.Retries.RetryOn, err = parseRetryOn(v)
+		c.Istio.Retries.RetryOnSet = err == nil
 		return err
 	}}, "istio-retry-on"},
 	{setting{key: "istioPerTryTimeout", typed: "istio.retries.perTryTimeout", read: durationSetting(func(i *Istio) *string { return &i.Retries.PerTryTimeout })}, "istio-per-try-timeout"},
@@ -270,6 +332,17 @@ var meshSettings = []meshSetting{
 		}
 		return fmt.Errorf("%q is not auto, true or false", v)
 	}}, ""},
+	{setting{key: "istioDestinationRule", typed: "istio.destinationRule", read: func(c *Config, v string) (err error) {
+		c.Istio.DestinationRule, err = parseStrictBool(v)
+		return err
+	}}, ""},
+	{setting{key: "istioRootNamespace", typed: "istio.rootNamespace", read: func(c *Config, v string) error {
+		if !dnsLabel.MatchString(v) {
+			return fmt.Errorf("%q is not a namespace name (lowercase letters, digits and '-', at most 63)", v)
+		}
+		c.Istio.RootNamespace = v
+		return nil
+	}}, ""},
 	{setting{key: "linkerdNativeSidecars", typed: "linkerd.nativeSidecars", read: func(c *Config, v string) (err error) {
 		c.Linkerd.NativeSidecars, err = parseStrictBool(v)
 		return err
@@ -296,6 +369,9 @@ func parseStrictBool(v string) (bool, error) {
 // version, once every setting is read.
 func (c *Config) validateMesh() Errors {
 	var errs Errors
+	if !c.Istio.Retries.RetryOnSet {
+		c.Istio.Retries.RetryOn = DefaultRetryOn(c.MeshVersion)
+	}
 	if err := CheckRetryOn(c.Istio.Retries.RetryOn, c.MeshVersion); err != nil {
 		errs = append(errs, FieldError{c.path("istioRetryOn"), err.Error()})
 	}

@@ -10,15 +10,60 @@ import (
 func TestMesh_Defaults(t *testing.T) {
 	c := Default()
 	want := Istio{
-		Retries: Retries{Attempts: 3, RetryOn: []string{"connect-failure", "gateway-error", "reset", "refused-stream", "unavailable"}},
+		Retries: Retries{Attempts: 3, RetryOn: []string{"connect-failure", "refused-stream", "unavailable", "503"}},
 		Outlier: Outlier{
 			SplitExternalLocalOriginErrors: true, ConsecutiveLocalOriginFailures: 3, Consecutive5xxErrors: 0,
 			ConsecutiveGatewayErrors: 5, Interval: "5s", BaseEjectionTime: "15s", MaxEjectionPercent: 50, MinHealthPercent: 50,
 		},
 		Drain: DrainDuration, HoldApplication: true, NativeSidecars: "auto",
+		DestinationRule: true, RootNamespace: "istio-system",
 	}
 	if !reflect.DeepEqual(c.Istio, want) {
-		t.Errorf("Default().Istio =\n%+v\nwant (story 2 without its timeouts)\n%+v", c.Istio, want)
+		t.Errorf("Default().Istio =\n%+v\nwant (story 2's outlier detection, retries that never resend what the app saw, no timeouts)\n%+v", c.Istio, want)
+	}
+	if bad := UnsafeRetryOn(c.Istio.Retries.RetryOn); len(bad) > 0 {
+		t.Errorf("default retryOn has %v, which can resend a request the app saw", bad)
+	}
+}
+
+// The default retryOn follows meshVersion: reset-before-request from 1.23,
+// never a token that resends what the app saw, always accepted by the
+// version (istio/istio supportedRetryOnPolicies at each release tag).
+func TestMesh_DefaultRetryOnByVersion(t *testing.T) {
+	for _, tc := range []struct {
+		version, want string
+	}{
+		{"", "connect-failure,refused-stream,unavailable,503"},
+		{"1.20", "connect-failure,refused-stream,unavailable,503"},
+		{"1.22", "connect-failure,refused-stream,unavailable,503"},
+		{"1.23", "connect-failure,refused-stream,reset-before-request,unavailable,503"},
+		{"1.27", "connect-failure,refused-stream,reset-before-request,unavailable,503"},
+	} {
+		data := "  mesh: istio\n"
+		if tc.version != "" {
+			data += "  meshVersion: \"" + tc.version + "\"\n"
+		}
+		c, err := parse(t, "apiVersion: v1\nkind: ConfigMap\ndata:\n"+data)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.version, err)
+		}
+		if got := strings.Join(c.Istio.Retries.RetryOn, ","); got != tc.want {
+			t.Errorf("meshVersion %q: retryOn %s, want %s", tc.version, got, tc.want)
+		}
+		if err := CheckRetryOn(c.Istio.Retries.RetryOn, c.MeshVersion); err != nil {
+			t.Errorf("meshVersion %q: %v", tc.version, err)
+		}
+	}
+	// A configured list is kept whatever the version.
+	c, err := parse(t, "apiVersion: v1\nkind: ConfigMap\ndata:\n  mesh: istio\n  meshVersion: \"1.24\"\n  istioRetryOn: connect-failure,gateway-error,reset,refused-stream,unavailable\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.Istio.Retries.RetryOn, ","); got != strings.Join(FieldReportRetryOn, ",") {
+		t.Errorf("configured retryOn became %s", got)
+	}
+	if got := UnsafeRetryOn(c.Istio.Retries.RetryOn); strings.Join(got, ",") != "gateway-error,reset" {
+		t.Errorf("UnsafeRetryOn(field report) = %v", got)
 	}
 	if c.Istio.Retries.PerTryTimeout != "" || c.Istio.Timeout != "" {
 		t.Error("a timeout is on by default: it would cut every slow request")
@@ -48,6 +93,8 @@ data:
   istioDrain: exitOnZeroActiveConnections
   istioHoldApplicationUntilProxyStarts: "false"
   istioNativeSidecars: "true"
+  istioDestinationRule: "false"
+  istioRootNamespace: mesh-root
   linkerdNativeSidecars: "true"
 `)
 	if err != nil {
@@ -77,6 +124,8 @@ spec:
     drain: exitOnZeroActiveConnections
     holdApplicationUntilProxyStarts: false
     nativeSidecars: "true"
+    destinationRule: false
+    rootNamespace: mesh-root
   linkerd:
     nativeSidecars: true
 `)
@@ -84,11 +133,11 @@ spec:
 		t.Fatal(err)
 	}
 	want := Istio{
-		Retries: Retries{Attempts: 2, RetryOn: []string{"connect-failure", "reset-before-request", "503"}, PerTryTimeout: "2s"},
+		Retries: Retries{Attempts: 2, RetryOn: []string{"connect-failure", "reset-before-request", "503"}, RetryOnSet: true, PerTryTimeout: "2s"},
 		Timeout: "10s",
 		Outlier: Outlier{ConsecutiveLocalOriginFailures: 4, Consecutive5xxErrors: 6, ConsecutiveGatewayErrors: 7,
 			Interval: "500ms", BaseEjectionTime: "1m", MaxEjectionPercent: 30},
-		Drain: DrainExitOnZero, NativeSidecars: "true",
+		Drain: DrainExitOnZero, NativeSidecars: "true", RootNamespace: "mesh-root",
 	}
 	for name, c := range map[string]*Config{"ConfigMap": cm, "typed": typed} {
 		if !reflect.DeepEqual(c.Istio, want) {
@@ -189,9 +238,11 @@ func TestCheckRetryOn(t *testing.T) {
 		v      Version
 		ok     bool
 	}{
-		{DefaultRetryOn, Version{}, true},
-		{DefaultRetryOn, v(20), true},
-		{SafeRetryOn, v(20), true},
+		{DefaultRetryOn(Version{}), Version{}, true},
+		{DefaultRetryOn(v(20)), v(20), true},
+		{DefaultRetryOn(v(23)), v(23), true},
+		{DefaultRetryOn(v(23)), v(22), false},
+		{FieldReportRetryOn, v(20), true},
 		{[]string{"retriable-headers", "envoy-ratelimited", "503", "deadline-exceeded"}, v(20), true},
 		{[]string{"reset-before-request"}, v(22), false},
 		{[]string{"reset-before-request"}, v(23), true},

@@ -9,6 +9,7 @@ package inventory
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -73,6 +74,8 @@ type MeshObject struct {
 	Hosts []string
 	// Gateways are a VirtualService's spec.gateways.
 	Gateways []string
+	// ExportTo is spec.exportTo.
+	ExportTo []string
 	// Managed: the object carries app.kubernetes.io/managed-by:
 	// graceful-rollout (the function generated it).
 	Managed bool
@@ -99,6 +102,9 @@ type meshIndex struct {
 	// byName[kind/namespace/name] is every VirtualService and
 	// DestinationRule, for name collisions.
 	byName map[string]*MeshObject
+	// wildDR are the DestinationRules with a wildcard host (*,
+	// *.ns.svc.cluster.local, ...) and no workloadSelector, in input order.
+	wildDR []*MeshObject
 }
 
 func (ix *Index) meshIx() *meshIndex {
@@ -131,7 +137,7 @@ func (ix *Index) indexMesh(o *Object) {
 		}
 		m.services[o.Namespace+"/"+o.Name] = s
 	case o.Group() == "networking.istio.io" && (o.Kind == "VirtualService" || o.Kind == "DestinationRule"):
-		mo := &MeshObject{Object: o, Managed: lenientMap(y, "metadata", "labels")[managedByLabel] == managedByValue}
+		mo := &MeshObject{Object: o, Managed: lenientMap(y, "metadata", "labels")[managedByLabel] == managedByValue, ExportTo: lenientStrings(y, "spec", "exportTo")}
 		m.byName[o.Kind+"/"+o.Namespace+"/"+o.Name] = mo
 		if o.Kind == "DestinationRule" {
 			// A DestinationRule with a workloadSelector applies to some
@@ -141,6 +147,9 @@ func (ix *Index) indexMesh(o *Object) {
 			}
 			if h := scalar(y, "spec", "host"); h != "" {
 				mo.Hosts = []string{h}
+				if strings.HasPrefix(h, "*") && !mo.Managed {
+					m.wildDR = append(m.wildDR, mo)
+				}
 			}
 		} else {
 			mo.Hosts = lenientStrings(y, "spec", "hosts")
@@ -245,6 +254,63 @@ func (ix *Index) DestinationRules(namespace, name string) []*MeshObject {
 	return m.lookup(m.dr, namespace, name)
 }
 
+// ClusterDomain is the DNS domain of Service hosts (Kubernetes' default,
+// which Istio's hosts assume).
+const ClusterDomain = "cluster.local"
+
+// CoveringDestinationRules are the DestinationRules of the input that
+// apply to the Service's host when it has no rule of its own, most
+// specific first, the way istiod picks one (PushContext.destinationRule,
+// istio/istio pilot/pkg/model/push_context.go): a wildcard host in the
+// Service's namespace (any exportTo: that namespace's clients look there
+// first), the longest matching host first; then, in the root namespace,
+// rules exported to the Service's namespace (exportTo unset, "*" or naming
+// it). Rules with a workloadSelector and generated ones never count.
+func (ix *Index) CoveringDestinationRules(namespace, name, root string) []*MeshObject {
+	ns := namespace
+	if ns == "" {
+		ns = "default"
+	}
+	fqdn := name + "." + ns + ".svc." + ClusterDomain
+	var local, mesh []*MeshObject
+	for _, dr := range ix.meshIx().wildDR {
+		h := dr.Hosts[0]
+		if !strings.HasSuffix(fqdn, h[1:]) {
+			continue
+		}
+		drNs := dr.Namespace
+		if drNs == "" {
+			drNs = "default"
+		}
+		switch {
+		case drNs == ns:
+			local = append(local, dr)
+		case drNs == root && exportedTo(dr.ExportTo, ns):
+			mesh = append(mesh, dr)
+		}
+	}
+	longest := func(list []*MeshObject) {
+		sort.SliceStable(list, func(i, j int) bool { return len(list[i].Hosts[0]) > len(list[j].Hosts[0]) })
+	}
+	longest(local)
+	longest(mesh)
+	return append(local, mesh...)
+}
+
+// exportedTo reports whether an exportTo list makes a rule visible to
+// clients in ns (unset: everywhere, Istio's default).
+func exportedTo(list []string, ns string) bool {
+	if len(list) == 0 {
+		return true
+	}
+	for _, e := range list {
+		if e == "*" || e == ns {
+			return true
+		}
+	}
+	return false
+}
+
 // MeshObjectNamed returns the VirtualService or DestinationRule
 // kind/namespace/name of the input, nil if none.
 func (ix *Index) MeshObjectNamed(kind, namespace, name string) *MeshObject {
@@ -278,6 +344,10 @@ func (ix *Index) linkMesh(w *Workload) {
 			LinkerdInject:  lenientMap(ny, "metadata", "annotations")[plan.LinkerdInject],
 		}
 	}
+	f.HostNetwork = scalar(y, "spec", "template", "spec", "hostNetwork") == "true"
+	if w.Kind == "Rollout" {
+		f.Routing = readIstioRouting(walk(y, "spec", "strategy", "canary", "trafficRouting", "istio"), w.Namespace)
+	}
 	if v, ok := ann[plan.LinkerdWaitBeforeExit]; ok {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || n < 0 {
@@ -291,6 +361,41 @@ func (ix *Index) linkMesh(w *Workload) {
 	} else if a := walk(y, "spec", "template", "metadata", "annotations", plan.IstioProxyConfig); a != nil {
 		f.IstioConfigError = "expected a string holding a ProxyConfig in YAML, got " + describe(a)
 	}
+}
+
+// readIstioRouting reads an Argo Rollout's trafficRouting.istio: the
+// VirtualServices ("name" or "name.namespace", as Argo Rollouts splits
+// them) and the DestinationRule it manages. nil when it names none.
+func readIstioRouting(ist *yaml.Node, ns string) *plan.IstioRouting {
+	if ist == nil || ist.Kind != yaml.MappingNode {
+		return nil
+	}
+	r := &plan.IstioRouting{}
+	add := func(ref string) {
+		if ref == "" {
+			return
+		}
+		name, vsNs, _ := strings.Cut(ref, ".")
+		if vsNs == "" {
+			vsNs = ns
+		} else if i := strings.IndexByte(vsNs, '.'); i >= 0 {
+			vsNs = vsNs[:i]
+		}
+		r.VirtualServices = append(r.VirtualServices, vsNs+"/"+name)
+	}
+	add(scalar(ist, "virtualService", "name"))
+	for _, v := range lenientSeq(ist, "virtualServices") {
+		add(scalar(v, "name"))
+	}
+	if d := scalar(ist, "destinationRule", "name"); d != "" {
+		r.DestinationRule = ns + "/" + d
+		r.CanarySubset = scalar(ist, "destinationRule", "canarySubsetName")
+		r.StableSubset = scalar(ist, "destinationRule", "stableSubsetName")
+	}
+	if len(r.VirtualServices) == 0 && r.DestinationRule == "" {
+		return nil
+	}
+	return r
 }
 
 // readProxyConfig reads the keys of a proxy.istio.io/config annotation the

@@ -73,6 +73,29 @@ type MeshFacts struct {
 	// why it cannot be read.
 	LinkerdWait      *int
 	LinkerdWaitError string
+	// HostNetwork: the pods use the node's network. Neither injector adds a
+	// proxy to them: Istio's injectRequired returns false for
+	// podSpec.HostNetwork (istio/istio pkg/kube/inject/inject.go), Linkerd
+	// reports "hostNetwork is enabled" (linkerd/linkerd2 pkg/inject/
+	// report.go, Injectable).
+	HostNetwork bool
+	// Routing is an Argo Rollout's Istio traffic routing, nil for none.
+	Routing *IstioRouting
+}
+
+// IstioRouting is an Argo Rollout's spec.strategy.canary.trafficRouting.
+// istio: the controller rewrites the weights of the named VirtualServices'
+// routes and the subsets of the named DestinationRule (Argo Rollouts
+// "Istio" traffic management).
+type IstioRouting struct {
+	// VirtualServices are namespace/name of virtualService.name and each
+	// virtualServices[].name ("name" or "name.namespace", as Argo Rollouts
+	// reads it: utils/istio GetVirtualServiceNamespaceName).
+	VirtualServices []string
+	// DestinationRule is namespace/name of destinationRule.name ("" for
+	// none), with its canary and stable subset names.
+	DestinationRule            string
+	CanarySubset, StableSubset string
 }
 
 // Mesh is what the plan wants of a workload's mesh proxy.
@@ -107,6 +130,15 @@ func AnnotationField(key string) string { return podMeta + ".annotations." + key
 
 // meshOf decides whether a workload's pods are meshed, and by which mesh.
 func meshOf(w *Workload, c *config.Config) (config.Mesh, string) {
+	name, why := injected(w, c)
+	if name != "" && w.Mesh.HostNetwork {
+		return "", fmt.Sprintf("not meshed: its pods use hostNetwork, and the %s injector never adds a proxy to such pods (%s); no proxy settings, and no mesh objects for a Service only they back", name, why)
+	}
+	return name, why
+}
+
+// injected decides which mesh's injector would take the pods.
+func injected(w *Workload, c *config.Config) (config.Mesh, string) {
 	m, ns := w.Mesh, w.Mesh.Namespace
 	nsName := w.Namespace
 	if nsName == "" {
@@ -266,6 +298,10 @@ func finishMesh(w *Workload, c *config.Config, p *Plan) {
 	f := w.Mesh
 	def := c.Mode != config.ModeEnforce
 	P, D, T := p.PreStop, p.Shutdown, p.Grace
+	// A grace period the user wrote beyond preStop + shutdown is time the
+	// app may still work (an upload API's 300 s): the proxy must live as
+	// long, not only the profile's shutdown budget.
+	userGrace := def && w.Grace != nil && *w.Grace > P+D
 	if m.Native {
 		p.add(Info, "", "%s; native sidecar (%s): Kubernetes stops the proxy after the app, so it needs no drain setting", m.Why, m.NativeWhy)
 		return
@@ -290,6 +326,9 @@ func finishMesh(w *Workload, c *config.Config, p *Plan) {
 			// terminationDrainDuration: it must cover the preStop and the
 			// app's shutdown, and the grace period must cover it (DESIGN §4a).
 			want := min(P+D, T)
+			if userGrace {
+				want = T
+			}
 			m.DrainSeconds = want
 			if def && f.IstioDrain != nil && *f.IstioDrain > want {
 				m.DrainSeconds = *f.IstioDrain
@@ -299,7 +338,10 @@ func finishMesh(w *Workload, c *config.Config, p *Plan) {
 				}
 			}
 			drained := fmt.Sprintf("the proxy drains for %ds (preStop %ds + shutdown %ds", m.DrainSeconds, P, D)
-			if m.DrainSeconds > P+D {
+			switch {
+			case userGrace && m.DrainSeconds == T:
+				drained = fmt.Sprintf("the proxy drains for %ds (the whole grace period you set: the app may work until then, beyond preStop %ds + shutdown %ds; it holds every stopping pod that long, istio.drain: %s lets the proxy exit once its last connection closes", m.DrainSeconds, P, D, config.DrainExitOnZero)
+			case m.DrainSeconds > P+D:
 				drained = fmt.Sprintf("the proxy drains for %ds (kept: longer than preStop %ds + shutdown %ds", m.DrainSeconds, P, D)
 			}
 			parts = append(parts, fmt.Sprintf("%s; Istio's default is %ds), within the %ds grace period", drained, IstioDefaultDrainSeconds, T))
@@ -317,6 +359,10 @@ func finishMesh(w *Workload, c *config.Config, p *Plan) {
 		// The wait must outlast the preStop (the proxy keeps serving while
 		// the load balancer may still send) and end before the grace period.
 		want := min(P+D, T-1)
+		if userGrace {
+			want = T - 1
+		}
+		planned := want
 		if def && f.LinkerdWait != nil && *f.LinkerdWait > want {
 			want = min(*f.LinkerdWait, T-1)
 			if *f.LinkerdWait > want {
@@ -328,8 +374,11 @@ func finishMesh(w *Workload, c *config.Config, p *Plan) {
 			p.add(Warning, AnnotationField(LinkerdWaitBeforeExit), "no room between the %ds preStop and the %ds grace period: the proxy stops when the preStop ends, with the app", P, T)
 		}
 		kept := ""
-		if def && f.LinkerdWait != nil && *f.LinkerdWait == m.WaitBeforeExit && m.WaitBeforeExit != min(P+D, T-1) {
+		switch {
+		case def && f.LinkerdWait != nil && *f.LinkerdWait == m.WaitBeforeExit && m.WaitBeforeExit != planned:
 			kept = " (kept as written)"
+		case userGrace:
+			kept = fmt.Sprintf(" (up to the grace period you set: the app may work until then, beyond preStop %ds + shutdown %ds)", P, D)
 		}
 		p.add(Info, "", "%s; classic sidecar: the proxy waits %ds%s before it stops: longer than the %ds preStop, within the %ds grace period", m.Why, m.WaitBeforeExit, kept, P, T)
 	}

@@ -33,6 +33,7 @@ func (Companion) Apply(c *companion.Context) error {
 	// The workloads each Service selects, to name the objects in their
 	// plan lines.
 	workloads := map[*inventory.MeshService][]*inventory.Object{}
+	rollouts := map[*inventory.MeshService][]*inventory.Workload{}
 	var services []*inventory.MeshService
 	for _, p := range c.Planned {
 		if p.Plan.Mesh.Name != config.MeshIstio {
@@ -44,6 +45,9 @@ func (Companion) Apply(c *companion.Context) error {
 					services = append(services, s)
 				}
 				workloads[s] = append(workloads[s], &p.Workload.Object)
+				if p.Workload.Facts.Mesh.Routing != nil {
+					rollouts[s] = append(rollouts[s], p.Workload)
+				}
 			}
 		}
 	}
@@ -51,20 +55,20 @@ func (Companion) Apply(c *companion.Context) error {
 		return nil
 	}
 	sort.Slice(services, func(i, j int) bool { return services[i].Item < services[j].Item })
-	r := &run{Context: c, apiVersion: APIVersion(c.Config.MeshVersion), done: map[*inventory.MeshObject]bool{}, workloads: workloads}
+	r := &run{Context: c, apiVersion: APIVersion(c.Config.MeshVersion), done: map[*inventory.MeshObject]bool{}, workloads: workloads, rollouts: rollouts}
 	if !c.Config.MeshVersion.IsSet() {
-		c.Report(plan.Info, nil, "", "meshVersion is not set: generated Istio objects use %s, which every Istio release serves; set meshVersion (1.22 or later) for networking.istio.io/v1", r.apiVersion)
+		c.Report(plan.Info, nil, "", "meshVersion is not set: generated Istio objects use %s and retryOn leaves out reset-before-request, which every Istio release serves; set meshVersion (1.22 or later for networking.istio.io/v1, 1.23 or later for reset-before-request)", r.apiVersion)
 	}
 	for _, s := range services {
 		r.service(s)
 	}
 	if len(r.unsafeRetryOn) > 0 {
-		safe := append([]string(nil), config.SafeRetryOn...)
-		if c.Config.MeshVersion.AtLeast(1, 23) {
-			safe = append(safe, "reset-before-request")
-		}
-		c.Report(plan.Info, nil, "", "retryOn includes %s, which can repeat a non-idempotent request that reached the app (a POST may run twice); %s retries only requests that never reached it: set it with istio.retries.retryOn, or per Service with the annotation %sretry-on",
-			strings.Join(r.unsafeRetryOn, " and "), strings.Join(safe, ","), config.ServiceAnnotationPrefix)
+		c.Report(plan.Info, nil, "", "retryOn includes %s, which can repeat a request that reached the app (a payment may be charged twice, a 504 timeout retried at every hop); the default %s retries only what never reached it (and the 503 a pod's sidecar answers while its app is not ready): set it with istio.retries.retryOn, or per Service with the annotation %sretry-on",
+			strings.Join(r.unsafeRetryOn, ", "), strings.Join(config.DefaultRetryOn(c.Config.MeshVersion), ","), config.ServiceAnnotationPrefix)
+	}
+	if r.generatedDR > 0 {
+		c.Report(plan.Info, nil, "", "Istio applies one DestinationRule per host, the most specific: the %d generated DestinationRule(s) take precedence over any wildcard, namespace-wide or mesh-wide rule (root namespace %s) for their hosts. Rules of the input are carried into them; a rule outside the input is not, and its trafficPolicy (TLS, connection pool, load balancer) stops applying to those hosts. Set istio.destinationRule: false (ConfigMap istioDestinationRule) to generate none, and istio.rootNamespace (istioRootNamespace) if Istio's root namespace is not %s",
+			r.generatedDR, c.Config.Istio.RootNamespace, c.Config.Istio.RootNamespace)
 	}
 	return nil
 }
@@ -76,7 +80,13 @@ type run struct {
 	done          map[*inventory.MeshObject]bool
 	unsafeRetryOn []string
 	workloads     map[*inventory.MeshService][]*inventory.Object
-	current       *inventory.MeshService
+	// rollouts are the Argo Rollouts with Istio traffic routing behind
+	// each Service.
+	rollouts map[*inventory.MeshService][]*inventory.Workload
+	current  *inventory.MeshService
+	// generatedDR counts the DestinationRules the run generates or
+	// updates.
+	generatedDR int
 }
 
 // serves names an object in the plan lines of the current Service's
@@ -146,15 +156,24 @@ func (r *run) checkTimeouts(s *inventory.MeshService, set config.Istio) {
 func (r *run) destinationRules(s *inventory.MeshService, svc Service, set config.Istio) {
 	drs := r.Index.DestinationRules(s.Namespace, s.Name)
 	if len(drs) == 0 {
-		n := DestinationRule(r.apiVersion, svc, set.Outlier)
+		if !set.DestinationRule {
+			r.Report(plan.Info, s.Object, "", "istio.destinationRule is false: no DestinationRule generated (outlierDetection would eject a pod whose app is not ready)")
+			return
+		}
 		if r.nameTaken("DestinationRule", s) {
+			return
+		}
+		n, from, err := r.wantDR(s, svc, set)
+		if err != nil {
+			r.Report(plan.Error, s.Object, "", "cannot generate its DestinationRule: %v", err)
 			return
 		}
 		o := set.Outlier
 		r.serves("DestinationRule", Name(s.Name))
 		r.place(n, s)
-		r.Add(n, fmt.Sprintf("for Service %s: outlierDetection ejects a pod for %s after %d consecutive local-origin failures (connections refused or reset while its app is not ready: 503 UR,URX of DESIGN story 2) or %d gateway errors, checked every %s, at most %d%% of the pods and only while %d%% are healthy",
-			s.Name, o.BaseEjectionTime, o.ConsecutiveLocalOriginFailures, o.ConsecutiveGatewayErrors, o.Interval, o.MaxEjectionPercent, o.MinHealthPercent))
+		r.generatedDR++
+		r.Add(n, fmt.Sprintf("for Service %s: outlierDetection ejects a pod for %s after %d consecutive local-origin failures (connections refused or reset while its app is not ready: 503 UR,URX of DESIGN story 2) or %d gateway errors, checked every %s, at most %d%% of the pods and only while %d%% are healthy%s%s",
+			s.Name, o.BaseEjectionTime, o.ConsecutiveLocalOriginFailures, o.ConsecutiveGatewayErrors, o.Interval, o.MaxEjectionPercent, o.MinHealthPercent, from, r.rolloutSubsets(s)))
 		return
 	}
 	if len(drs) > 1 {
@@ -171,7 +190,17 @@ func (r *run) destinationRules(s *inventory.MeshService, svc Service, set config
 		}
 		r.done[dr] = true
 		if dr.Managed {
-			r.sync(dr, DestinationRule(r.apiVersion, svc, set.Outlier), "generated by graceful-rollout; updated to the current settings")
+			if !set.DestinationRule {
+				r.Report(plan.Warning, dr.Object, "", "generated by an earlier run; istio.destinationRule is false now: left as it is, delete it if it is not wanted")
+				continue
+			}
+			want, from, err := r.wantDR(s, svc, set)
+			if err != nil {
+				r.Report(plan.Error, dr.Object, "", "cannot update: %v", err)
+				continue
+			}
+			r.generatedDR++
+			r.sync(dr, want, "generated by graceful-rollout; updated to the current settings"+from)
 			continue
 		}
 		r.checkServed(dr)
@@ -189,9 +218,73 @@ func (r *run) destinationRules(s *inventory.MeshService, svc Service, set config
 	}
 }
 
+// wantDR is the DestinationRule to generate for a Service: its own, or one
+// that carries the rule of the input that covers its host (from says
+// which, for the result).
+func (r *run) wantDR(s *inventory.MeshService, svc Service, set config.Istio) (*yaml.RNode, string, error) {
+	covering := r.Index.CoveringDestinationRules(s.Namespace, s.Name, set.RootNamespace)
+	if len(covering) == 0 {
+		return DestinationRule(r.apiVersion, svc, set.Outlier), "", nil
+	}
+	base := covering[0]
+	n, err := InheritedDestinationRule(r.apiVersion, svc, set.Outlier, base.Node, base.Namespace)
+	if err != nil {
+		return nil, "", fmt.Errorf("DestinationRule %s/%s: %v", base.Namespace, base.Name, err)
+	}
+	where := "its namespace"
+	if base.Namespace != s.Namespace {
+		where = "the root namespace " + base.Namespace
+	}
+	from := fmt.Sprintf("; it carries the trafficPolicy, subsets and exportTo of DestinationRule %s/%s (host %s, in %s), which Istio would apply to this host otherwise but not together with a rule for the host itself", base.Namespace, base.Name, base.Hosts[0], where)
+	if len(covering) > 1 && covering[1].Namespace == base.Namespace && covering[1].Hosts[0] == base.Hosts[0] {
+		r.Report(plan.Warning, s.Object, "", "DestinationRules %s/%s and %s/%s both have host %s: Istio merges them, the older winning the trafficPolicy; the generated rule carries %s only", base.Namespace, base.Name, covering[1].Namespace, covering[1].Name, base.Hosts[0], base.Name)
+	}
+	return n, from, nil
+}
+
+// rolloutSubsets notes, for the DestinationRule of a Service, a Rollout
+// behind it that names a DestinationRule outside the input.
+func (r *run) rolloutSubsets(s *inventory.MeshService) string {
+	for _, w := range r.rollouts[s] {
+		rt := w.Facts.Mesh.Routing
+		if rt.DestinationRule == "" {
+			continue
+		}
+		ns, name, _ := strings.Cut(rt.DestinationRule, "/")
+		if r.Index.MeshObjectNamed("DestinationRule", ns, name) != nil {
+			continue
+		}
+		return fmt.Sprintf("; Rollout %s manages the subsets (%s, %s) of DestinationRule %s, not in the input: Istio merges DestinationRules of one host in one namespace, so its subsets stay, and its trafficPolicy, if it has one, wins over this one when it is older",
+			w.Name, rt.CanarySubset, rt.StableSubset, name)
+	}
+	return ""
+}
+
+// rolloutOwner returns the Rollout behind a Service whose Istio traffic
+// routing names a VirtualService that is not in the input, and that name.
+func (r *run) rolloutOwner(s *inventory.MeshService) (*inventory.Workload, string) {
+	for _, w := range r.rollouts[s] {
+		for _, ref := range w.Facts.Mesh.Routing.VirtualServices {
+			ns, name, _ := strings.Cut(ref, "/")
+			if r.Index.MeshObjectNamed("VirtualService", ns, name) == nil {
+				return w, ref
+			}
+		}
+	}
+	return nil, ""
+}
+
 func (r *run) virtualServices(s *inventory.MeshService, svc Service, set config.Istio) {
 	vss := r.Index.VirtualServices(s.Namespace, s.Name)
 	if len(vss) == 0 {
+		if w, ref := r.rolloutOwner(s); w != nil {
+			// Argo Rollouts rewrites that VirtualService's weights; its
+			// hosts are unknown here, and a second VirtualService for
+			// the host would leave one of the two unused.
+			r.Report(plan.Warning, s.Object, "", "no VirtualService generated: Rollout %s routes its traffic through VirtualService %s (spec.strategy.canary.trafficRouting.istio), which is not in the input and may route host %s; a second one for the host would break the canary weights or be ignored. Add retries (attempts %d, retryOn %s) to its routes, or put it in the input to have them added",
+				w.Name, ref, s.Name, set.Retries.Attempts, strings.Join(set.Retries.RetryOn, ","))
+			return
+		}
 		if r.nameTaken("VirtualService", s) {
 			return
 		}
@@ -285,8 +378,8 @@ func (r *run) checkServed(o *inventory.MeshObject) {
 }
 
 func (r *run) noteRetryOn(tokens []string) {
-	for _, t := range tokens {
-		if (t == "gateway-error" || t == "reset") && !contains(r.unsafeRetryOn, t) {
+	for _, t := range config.UnsafeRetryOn(tokens) {
+		if !contains(r.unsafeRetryOn, t) {
 			r.unsafeRetryOn = append(r.unsafeRetryOn, t)
 			sort.Strings(r.unsafeRetryOn)
 		}

@@ -101,6 +101,60 @@ func DestinationRule(apiVersion string, s Service, o config.Outlier) *yaml.RNode
 	return object(apiVersion, "DestinationRule", s, spec)
 }
 
+// InheritedDestinationRule generates the DestinationRule of a Service
+// whose host a wider rule (from, in namespace fromNs) covers. Istio applies
+// one DestinationRule per host, the most specific, without merging rules
+// of different hosts; so the generated rule carries the wider rule's whole
+// trafficPolicy (outlierDetection added when it has none), its subsets and
+// its exportTo ("." turned into fromNs, so that the same namespaces see it).
+func InheritedDestinationRule(apiVersion string, s Service, o config.Outlier, from *yaml.RNode, fromNs string) (*yaml.RNode, error) {
+	tp, err := mapAt(from, "spec", "trafficPolicy")
+	if err != nil {
+		return nil, err
+	}
+	policy := mapNode()
+	if tp != nil {
+		policy = bareCopy(tp.YNode())
+	}
+	if f := yaml.NewRNode(policy).Field("outlierDetection"); f == nil || edit.IsNull(f.Value.YNode()) {
+		if f != nil {
+			_, _ = yaml.NewRNode(policy).Pipe(yaml.Clear("outlierDetection"))
+		}
+		policy.Content = append(policy.Content, edit.Str("outlierDetection"), OutlierDetection(o))
+	}
+	spec := mapNode("host", edit.Str(s.Name), "trafficPolicy", policy)
+	if subsets, err := from.Pipe(yaml.Lookup("spec", "subsets")); err == nil && subsets != nil && subsets.YNode().Kind == yaml.SequenceNode && len(subsets.YNode().Content) > 0 {
+		spec.Content = append(spec.Content, edit.Str("subsets"), bareCopy(subsets.YNode()))
+	}
+	if export, err := from.Pipe(yaml.Lookup("spec", "exportTo")); err == nil && export != nil && export.YNode().Kind == yaml.SequenceNode && len(export.YNode().Content) > 0 {
+		list := bareCopy(export.YNode())
+		if fromNs != s.Namespace {
+			for _, e := range list.Content {
+				if e.Value == "." {
+					e.Value = fromNs
+				}
+			}
+		}
+		spec.Content = append(spec.Content, edit.Str("exportTo"), list)
+	}
+	return object(apiVersion, "DestinationRule", s, spec), nil
+}
+
+// bareCopy copies a node for a generated object: aliases resolved, without
+// anchors or comments.
+func bareCopy(n *yaml.Node) *yaml.Node {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		return bareCopy(n.Alias)
+	}
+	c := *n
+	c.Anchor, c.HeadComment, c.LineComment, c.FootComment = "", "", "", ""
+	c.Content = make([]*yaml.Node, len(n.Content))
+	for i, e := range n.Content {
+		c.Content[i] = bareCopy(e)
+	}
+	return &c
+}
+
 // VirtualService generates the VirtualService of an HTTP or gRPC Service:
 // one route to the Service with retries, and the route timeout only when
 // one is set.

@@ -60,7 +60,7 @@ spec:
 	}
 	is.Retries.PerTryTimeout, is.Timeout = "2s", "10s"
 	s = VirtualService("networking.istio.io/v1", Service{Name: "cart"}, is).MustString()
-	if !strings.Contains(s, "    timeout: 10s\n    retries:\n      attempts: 3\n      retryOn: connect-failure,gateway-error,reset,refused-stream,unavailable\n      perTryTimeout: 2s\n") {
+	if !strings.Contains(s, "    timeout: 10s\n    retries:\n      attempts: 3\n      retryOn: connect-failure,refused-stream,unavailable,503\n      perTryTimeout: 2s\n") {
 		t.Errorf("opted-in timeouts missing:\n%s", s)
 	}
 }
