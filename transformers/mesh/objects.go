@@ -107,10 +107,12 @@ func DestinationRule(apiVersion string, s Service, o config.Outlier) *yaml.RNode
 // of different hosts; so the generated rule carries the wider rule's whole
 // trafficPolicy (outlierDetection added when it has none), its subsets and
 // its exportTo ("." turned into fromNs, so that the same namespaces see it).
-func InheritedDestinationRule(apiVersion string, s Service, o config.Outlier, from *yaml.RNode, fromNs string) (*yaml.RNode, error) {
+//
+// kept reports that the wider rule's own outlierDetection was carried.
+func InheritedDestinationRule(apiVersion string, s Service, o config.Outlier, from *yaml.RNode, fromNs string) (n *yaml.RNode, kept bool, err error) {
 	tp, err := mapAt(from, "spec", "trafficPolicy")
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	policy := mapNode()
 	if tp != nil {
@@ -121,6 +123,8 @@ func InheritedDestinationRule(apiVersion string, s Service, o config.Outlier, fr
 			_, _ = yaml.NewRNode(policy).Pipe(yaml.Clear("outlierDetection"))
 		}
 		policy.Content = append(policy.Content, edit.Str("outlierDetection"), OutlierDetection(o))
+	} else {
+		kept = true
 	}
 	spec := mapNode("host", edit.Str(s.Name), "trafficPolicy", policy)
 	if subsets, err := from.Pipe(yaml.Lookup("spec", "subsets")); err == nil && subsets != nil && subsets.YNode().Kind == yaml.SequenceNode && len(subsets.YNode().Content) > 0 {
@@ -137,7 +141,7 @@ func InheritedDestinationRule(apiVersion string, s Service, o config.Outlier, fr
 		}
 		spec.Content = append(spec.Content, edit.Str("exportTo"), list)
 	}
-	return object(apiVersion, "DestinationRule", s, spec), nil
+	return object(apiVersion, "DestinationRule", s, spec), kept, nil
 }
 
 // bareCopy copies a node for a generated object: aliases resolved, without
@@ -148,6 +152,9 @@ func bareCopy(n *yaml.Node) *yaml.Node {
 	}
 	c := *n
 	c.Anchor, c.HeadComment, c.LineComment, c.FootComment = "", "", "", ""
+	if n.Kind != yaml.ScalarNode {
+		c.Style = 0 // block style, as the rest of the object
+	}
 	c.Content = make([]*yaml.Node, len(n.Content))
 	for i, e := range n.Content {
 		c.Content[i] = bareCopy(e)
