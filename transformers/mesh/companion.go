@@ -57,7 +57,7 @@ func (Companion) Apply(c *companion.Context) error {
 	sort.Slice(services, func(i, j int) bool { return services[i].Item < services[j].Item })
 	r := &run{Context: c, apiVersion: APIVersion(c.Config.MeshVersion), done: map[*inventory.MeshObject]bool{}, workloads: workloads, rollouts: rollouts}
 	if !c.Config.MeshVersion.IsSet() {
-		c.Report(plan.Info, nil, "", "meshVersion is not set: generated Istio objects use %s and retryOn leaves out reset-before-request, which every Istio release serves; set meshVersion (1.22 or later for networking.istio.io/v1, 1.23 or later for reset-before-request)", r.apiVersion)
+		c.Report(plan.Info, nil, "", "meshVersion is not set: generated Istio objects use %s and retryOn leaves out reset-before-request, so that every Istio release accepts them; set meshVersion (1.22 or later: networking.istio.io/v1; 1.23 or later: reset-before-request)", r.apiVersion)
 	}
 	for _, s := range services {
 		r.service(s)
