@@ -132,7 +132,8 @@ func AnnotationField(key string) string { return podMeta + ".annotations." + key
 func meshOf(w *Workload, c *config.Config) (config.Mesh, string) {
 	name, why := injected(w, c)
 	if name != "" && w.Mesh.HostNetwork {
-		return "", fmt.Sprintf("not meshed: its pods use hostNetwork, and the %s injector never adds a proxy to such pods (%s); no proxy settings, and no mesh objects for a Service only they back", name, why)
+		rule := strings.TrimSuffix(strings.TrimPrefix(why, "meshed by "+string(name)+" ("), ")")
+		return "", fmt.Sprintf("not meshed: its pods use hostNetwork, which the %s injector never gives a proxy (although %s); no proxy settings, and no mesh objects for a Service only they back", name, rule)
 	}
 	return name, why
 }
@@ -298,10 +299,12 @@ func finishMesh(w *Workload, c *config.Config, p *Plan) {
 	f := w.Mesh
 	def := c.Mode != config.ModeEnforce
 	P, D, T := p.PreStop, p.Shutdown, p.Grace
-	// A grace period the user wrote beyond preStop + shutdown is time the
-	// app may still work (an upload API's 300 s): the proxy must live as
-	// long, not only the profile's shutdown budget.
-	userGrace := def && w.Grace != nil && *w.Grace > P+D
+	// The app may work until the grace period ends, not only for the
+	// shutdown budget: a grace period beyond preStop + shutdown (an upload
+	// API's 300 s the user set, or the 30 s default) is time the proxy must
+	// serve it too. (Following T, not who wrote it, keeps a second run,
+	// which reads the grace period back, the same.)
+	beyond := T > P+D
 	if m.Native {
 		p.add(Info, "", "%s; native sidecar (%s): Kubernetes stops the proxy after the app, so it needs no drain setting", m.Why, m.NativeWhy)
 		return
@@ -325,10 +328,7 @@ func finishMesh(w *Workload, c *config.Config, p *Plan) {
 			// A classic sidecar gets SIGTERM with the app and lives for
 			// terminationDrainDuration: it must cover the preStop and the
 			// app's shutdown, and the grace period must cover it (DESIGN §4a).
-			want := min(P+D, T)
-			if userGrace {
-				want = T
-			}
+			want := T
 			m.DrainSeconds = want
 			if def && f.IstioDrain != nil && *f.IstioDrain > want {
 				m.DrainSeconds = *f.IstioDrain
@@ -339,8 +339,13 @@ func finishMesh(w *Workload, c *config.Config, p *Plan) {
 			}
 			drained := fmt.Sprintf("the proxy drains for %ds (preStop %ds + shutdown %ds", m.DrainSeconds, P, D)
 			switch {
-			case userGrace && m.DrainSeconds == T:
-				drained = fmt.Sprintf("the proxy drains for %ds (the whole grace period you set: the app may work until then, beyond preStop %ds + shutdown %ds; it holds every stopping pod that long, istio.drain: %s lets the proxy exit once its last connection closes", m.DrainSeconds, P, D, config.DrainExitOnZero)
+			case def && f.IstioDrain != nil && *f.IstioDrain == m.DrainSeconds && m.DrainSeconds > P+D:
+				drained = fmt.Sprintf("the proxy drains for %ds (kept: longer than preStop %ds + shutdown %ds", m.DrainSeconds, P, D)
+			case beyond && m.DrainSeconds == T:
+				drained = fmt.Sprintf("the proxy drains for %ds (the whole grace period: the app may work until then, beyond preStop %ds + shutdown %ds", m.DrainSeconds, P, D)
+				if T-(P+D) >= 60 {
+					drained += fmt.Sprintf("; every stopping pod waits that long, istio.drain: %s lets the proxy exit once its last connection closes", config.DrainExitOnZero)
+				}
 			case m.DrainSeconds > P+D:
 				drained = fmt.Sprintf("the proxy drains for %ds (kept: longer than preStop %ds + shutdown %ds", m.DrainSeconds, P, D)
 			}
@@ -358,10 +363,7 @@ func finishMesh(w *Workload, c *config.Config, p *Plan) {
 	case config.MeshLinkerd:
 		// The wait must outlast the preStop (the proxy keeps serving while
 		// the load balancer may still send) and end before the grace period.
-		want := min(P+D, T-1)
-		if userGrace {
-			want = T - 1
-		}
+		want := T - 1
 		planned := want
 		if def && f.LinkerdWait != nil && *f.LinkerdWait > want {
 			want = min(*f.LinkerdWait, T-1)
@@ -375,10 +377,10 @@ func finishMesh(w *Workload, c *config.Config, p *Plan) {
 		}
 		kept := ""
 		switch {
-		case def && f.LinkerdWait != nil && *f.LinkerdWait == m.WaitBeforeExit && m.WaitBeforeExit != planned:
+		case def && f.LinkerdWait != nil && *f.LinkerdWait == m.WaitBeforeExit && (m.WaitBeforeExit != planned || m.WaitBeforeExit > P+D):
 			kept = " (kept as written)"
-		case userGrace:
-			kept = fmt.Sprintf(" (up to the grace period you set: the app may work until then, beyond preStop %ds + shutdown %ds)", P, D)
+		case beyond:
+			kept = fmt.Sprintf(" (up to the grace period: the app may work until then, beyond preStop %ds + shutdown %ds)", P, D)
 		}
 		p.add(Info, "", "%s; classic sidecar: the proxy waits %ds%s before it stops: longer than the %ds preStop, within the %ds grace period", m.Why, m.WaitBeforeExit, kept, P, T)
 	}
