@@ -312,3 +312,94 @@ func showMeshFacts(f plan.MeshFacts) string {
 }
 
 func meshBoolp(b bool) *bool { return &b }
+
+// The rules that cover a Service's host when it has none of its own, in
+// the order istiod picks them: the Service's namespace first (longest
+// wildcard first, any exportTo), then the root namespace's rules exported
+// to the Service's namespace.
+func TestMesh_CoveringDestinationRules(t *testing.T) {
+	dr := func(ns, name, host, extra string) string {
+		return fmt.Sprintf("apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: %s, namespace: %s}\nspec:\n  host: %q\n%s", name, ns, host, extra)
+	}
+	ix := New(items(t, strings.Join([]string{
+		dr("shop", "star", "*", ""),
+		dr("shop", "ns-wide", "*.shop.svc.cluster.local", "  exportTo: [\".\"]\n"),
+		dr("shop", "other-ns", "*.web.svc.cluster.local", ""),
+		dr("shop", "exact", "pay", ""),
+		dr("shop", "selected", "*", "  workloadSelector: {matchLabels: {app: x}}\n"),
+		dr("shop", "mine", "*.local", "  exportTo: []\n") + "---\n",
+		dr("istio-system", "mesh", "*.local", ""),
+		dr("istio-system", "private", "*", "  exportTo: [\".\"]\n"),
+		dr("istio-system", "to-shop", "*.cluster.local", "  exportTo: [shop]\n"),
+		dr("mesh-root", "custom", "*", "  exportTo: [\"*\"]\n"),
+		dr("web", "web-all", "*", ""),
+	}, "\n---\n")))
+	if len(ix.Problems) > 0 {
+		t.Fatal(ix.Problems)
+	}
+	for _, tc := range []struct {
+		ns, name, root string
+		want           []string
+	}{
+		{"shop", "pay", "istio-system", []string{"shop/ns-wide", "shop/mine", "shop/star", "istio-system/to-shop", "istio-system/mesh"}},
+		{"web", "search", "istio-system", []string{"web/web-all", "istio-system/mesh"}},
+		{"billing", "invoice", "istio-system", []string{"istio-system/mesh"}},
+		{"billing", "invoice", "mesh-root", []string{"mesh-root/custom"}},
+		{"istio-system", "istiod", "istio-system", []string{"istio-system/to-shop", "istio-system/mesh", "istio-system/private"}},
+	} {
+		got := meshNames(ix.CoveringDestinationRules(tc.ns, tc.name, tc.root))
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s/%s (root %s): %v, want %v", tc.ns, tc.name, tc.root, got, tc.want)
+		}
+	}
+}
+
+// An Argo Rollout's Istio traffic routing and a hostNetwork pod are facts of
+// the workload.
+func TestMesh_RolloutRoutingAndHostNetwork(t *testing.T) {
+	ix := New(items(t, `apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: pay, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: pay}}
+    spec:
+      hostNetwork: true
+      containers: [{name: app, image: app}]
+  strategy:
+    canary:
+      trafficRouting:
+        istio:
+          virtualService: {name: pay-vsvc}
+          virtualServices: [{name: pay-public.edge}, {name: pay-extra.routing.svc}]
+          destinationRule: {name: pay-dr, canarySubsetName: canary, stableSubsetName: stable}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: plain, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: plain}}
+    spec:
+      containers: [{name: app, image: app}]
+  strategy:
+    canary: {steps: [{setWeight: 50}]}
+`))
+	if len(ix.Problems) > 0 {
+		t.Fatal(ix.Problems)
+	}
+	pay, plain := ix.Workloads[0].Facts.Mesh, ix.Workloads[1].Facts.Mesh
+	want := &plan.IstioRouting{
+		VirtualServices: []string{"shop/pay-vsvc", "edge/pay-public", "routing/pay-extra"},
+		DestinationRule: "shop/pay-dr", CanarySubset: "canary", StableSubset: "stable",
+	}
+	if !reflect.DeepEqual(pay.Routing, want) {
+		t.Errorf("routing = %+v, want %+v", pay.Routing, want)
+	}
+	if !pay.HostNetwork || plain.HostNetwork {
+		t.Errorf("hostNetwork = %v, %v; want true, false", pay.HostNetwork, plain.HostNetwork)
+	}
+	if plain.Routing != nil {
+		t.Errorf("a canary without traffic routing has routing %+v", plain.Routing)
+	}
+}

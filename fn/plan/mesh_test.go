@@ -86,6 +86,12 @@ func TestMesh_IstioDrain(t *testing.T) {
 		"user hold false kept":                  {"generic", nil, []func(*Workload){facts(MeshFacts{IstioHold: meshBoolp(false)})}, 30, 30, false, ""},
 		"user hold false, enforce":              {"generic", []func(*config.Config){enforce}, []func(*Workload){facts(MeshFacts{IstioHold: meshBoolp(false)})}, 30, 30, true, ""},
 		"hold off by config":                    {"generic", []func(*config.Config){func(c *config.Config) { c.Istio.HoldApplication = false }}, nil, 30, 30, false, ""},
+		// The app may work until the grace period ends: the drain follows
+		// a long one the user set (an upload API), never P + D alone.
+		"user grace 300: drain follows it":   {"generic", nil, []func(*Workload){grace(300)}, 300, 300, true, ""},
+		"user grace 300, eks-alb":            {"eks-alb", nil, []func(*Workload){grace(300)}, 300, 300, true, ""},
+		"user grace 300, enforce: profile's": {"generic", []func(*config.Config){enforce}, []func(*Workload){grace(300)}, 30, 30, true, ""},
+		"user grace 300, spot cap":           {"gke-autopilot", []func(*config.Config){spot}, []func(*Workload){grace(300)}, 25, 25, true, ""},
 	}
 	for name, tc := range testCases {
 		t.Run(name, func(t *testing.T) {
@@ -104,6 +110,25 @@ func TestMesh_IstioDrain(t *testing.T) {
 				t.Errorf("no warning %q:\n%s", tc.warn, dump(p))
 			}
 		})
+	}
+}
+
+// hostNetwork pods get no proxy from either injector: not meshed, whatever
+// the mesh setting or the pod's labels say, and the result says why.
+func TestMesh_HostNetwork(t *testing.T) {
+	for _, m := range []config.Mesh{config.MeshIstio, config.MeshLinkerd, config.MeshAuto} {
+		p := Make(web(facts(MeshFacts{HostNetwork: true, IstioInject: "true"}), grace(300)), cfg(t, "generic", meshCfg(m)))
+		if p.Mesh.Name != "" || p.Mesh.DrainSeconds != 0 || p.Mesh.WaitBeforeExit != 0 || p.Mesh.Hold {
+			t.Errorf("%s: hostNetwork pods planned with a proxy: %+v", m, p.Mesh)
+		}
+		if len(find(p, Info, "", "its pods use hostNetwork")) != 1 {
+			t.Errorf("%s: no result says why:\n%s", m, dump(p))
+		}
+	}
+	// Nothing to say when no mesh would take the pods anyway.
+	p := Make(web(facts(MeshFacts{HostNetwork: true})), cfg(t, "generic", meshCfg(config.MeshAuto)))
+	if len(find(p, Info, "", "hostNetwork")) != 0 {
+		t.Errorf("hostNetwork noted without a mesh:\n%s", dump(p))
 	}
 }
 
@@ -168,6 +193,7 @@ func TestMesh_LinkerdWait(t *testing.T) {
 		"user wait too short: raised": {"generic", nil, []func(*Workload){facts(MeshFacts{LinkerdWait: intp(5)})}, 29, 30},
 		"enforce":                     {"generic", []func(*config.Config){enforce}, []func(*Workload){facts(MeshFacts{LinkerdWait: intp(45)})}, 29, 30},
 		"spot cap":                    {"gke-autopilot", []func(*config.Config){spot}, []func(*Workload){facts(MeshFacts{LinkerdWait: intp(60)})}, 24, 25},
+		"user grace 300":              {"generic", nil, []func(*Workload){grace(300)}, 299, 300},
 	}
 	for name, tc := range testCases {
 		t.Run(name, func(t *testing.T) {

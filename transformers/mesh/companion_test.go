@@ -212,3 +212,91 @@ func BenchmarkCompanion(b *testing.B) {
 		runNodes(b, istio(24), nodes)
 	}
 }
+
+// A Rollout routing through a VirtualService that is not in the input owns
+// its hosts: no VirtualService is generated for its Services, a warning says
+// so; the DestinationRule is still generated. With the VirtualService in the
+// input, that one is completed and none is generated for its host.
+func TestCompanion_RolloutVirtualService(t *testing.T) {
+	rollout := `apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: pay, namespace: shop}
+spec:
+  replicas: 3
+  template:
+    metadata: {labels: {app: pay}}
+    spec:
+      containers: [{name: app, image: app, ports: [{containerPort: 8080}], readinessProbe: {tcpSocket: {port: 8080}}}]
+  strategy:
+    canary:
+      trafficRouting:
+        istio:
+          virtualService: {name: pay-vsvc}
+          destinationRule: {name: pay-dr, canarySubsetName: canary, stableSubsetName: stable}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: pay, namespace: shop}
+spec:
+  selector: {app: pay}
+  ports: [{name: http, port: 80}]
+`
+	ctx := runText(t, istio(23), rollout)
+	if got := strings.Join(added(ctx), " "); got != "DestinationRule/shop/pay-graceful-rollout" {
+		t.Errorf("added %s", got)
+	}
+	if w := messages(ctx, plan.Warning); !strings.Contains(w, "Service/pay : no VirtualService generated: Rollout pay routes its traffic through VirtualService shop/pay-vsvc") {
+		t.Errorf("no warning:\n%s", w)
+	}
+	if i := messages(ctx, plan.Info); !strings.Contains(i, "Rollout pay manages the subsets (canary, stable) of DestinationRule pay-dr, not in the input") {
+		t.Errorf("the DestinationRule does not mention the Rollout's:\n%s", i)
+	}
+
+	vs := `
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: pay-vsvc, namespace: shop}
+spec:
+  hosts: [pay]
+  http:
+  - name: primary
+    route:
+    - {destination: {host: pay, subset: stable}, weight: 100}
+    - {destination: {host: pay, subset: canary}, weight: 0}
+`
+	ctx = runText(t, istio(23), rollout+vs)
+	if got := strings.Join(added(ctx), " "); got != "DestinationRule/shop/pay-graceful-rollout" {
+		t.Errorf("added %s", got)
+	}
+	if w := messages(ctx, plan.Warning); w != "" {
+		t.Errorf("warnings:\n%s", w)
+	}
+	if st := ctx.Staged(); len(st) != 1 || st[2] == nil || !strings.Contains(st[2].MustString(), "retries:") {
+		t.Errorf("pay-vsvc (item 2) not completed: %v", st)
+	}
+}
+
+// The run says once that generated DestinationRules take precedence over
+// wildcard rules outside the input, and how to opt out.
+func TestCompanion_PrecedenceNoteOnce(t *testing.T) {
+	ctx := runText(t, istio(24), app("shop", "a", "http")+"\n---\n"+app("shop", "b", "http")+"\n---\n"+app("web", "c", "tcp"))
+	n := 0
+	for _, r := range ctx.Results {
+		if r.Object == nil && strings.Contains(r.Message, "take precedence over any wildcard") && strings.Contains(r.Message, "istio.destinationRule: false") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d precedence notes, want 1:\n%s", n, messages(ctx, plan.Info))
+	}
+	c := istio(24)
+	c.Istio.DestinationRule = false
+	ctx = runText(t, c, app("shop", "a", "http"))
+	if got := strings.Join(added(ctx), " "); got != "VirtualService/shop/a-graceful-rollout" {
+		t.Errorf("istio.destinationRule false: added %s", got)
+	}
+	if strings.Contains(messages(ctx, plan.Info), "take precedence") {
+		t.Error("precedence note without a generated DestinationRule")
+	}
+}

@@ -145,16 +145,14 @@ func InheritedDestinationRule(apiVersion string, s Service, o config.Outlier, fr
 }
 
 // bareCopy copies a node for a generated object: aliases resolved, without
-// anchors or comments.
+// anchors, comments or styles.
 func bareCopy(n *yaml.Node) *yaml.Node {
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
 		return bareCopy(n.Alias)
 	}
 	c := *n
 	c.Anchor, c.HeadComment, c.LineComment, c.FootComment = "", "", "", ""
-	if n.Kind != yaml.ScalarNode {
-		c.Style = 0 // block style, as the rest of the object
-	}
+	c.Style = 0 // block style and plain scalars, as the rest of the object (the encoder quotes what needs it)
 	c.Content = make([]*yaml.Node, len(n.Content))
 	for i, e := range n.Content {
 		c.Content[i] = bareCopy(e)

@@ -188,3 +188,79 @@ func TestSync(t *testing.T) {
 		t.Errorf("second sync changed %v", again)
 	}
 }
+
+// A generated rule that overrides a wider one carries its trafficPolicy,
+// subsets and exportTo; outlierDetection is added only when the wider rule
+// has none; "." in a root-namespace rule's exportTo names that namespace.
+func TestInheritedDestinationRule(t *testing.T) {
+	from := yaml.MustParse(`apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: mesh-defaults, namespace: istio-system}
+spec:
+  host: "*.local" # everything
+  trafficPolicy:
+    tls: {mode: ISTIO_MUTUAL}
+    connectionPool: &pool {tcp: {maxConnections: 10}}
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  exportTo: [".", "shop"]
+`)
+	is := config.DefaultIstio()
+	n, kept, err := InheritedDestinationRule("networking.istio.io/v1", Service{Namespace: "shop", Name: "pay"}, is.Outlier, from, "istio-system")
+	if err != nil || kept {
+		t.Fatalf("kept=%v err=%v", kept, err)
+	}
+	want := `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata:
+  name: pay-graceful-rollout
+  namespace: shop
+  labels:
+    app.kubernetes.io/managed-by: graceful-rollout
+spec:
+  host: pay
+  trafficPolicy:
+    tls:
+      mode: ISTIO_MUTUAL
+    connectionPool:
+      tcp:
+        maxConnections: 10
+    outlierDetection:
+      splitExternalLocalOriginErrors: true
+      consecutiveLocalOriginFailures: 3
+      consecutive5xxErrors: 0
+      consecutiveGatewayErrors: 5
+      interval: 5s
+      baseEjectionTime: 15s
+      maxEjectionPercent: 50
+      minHealthPercent: 50
+  subsets:
+  - name: v1
+    labels:
+      version: v1
+  exportTo:
+  - istio-system
+  - shop
+`
+	if got := n.MustString(); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if strings.Contains(from.MustString(), "istio-system\n  - shop") {
+		t.Error("the wider rule was changed")
+	}
+
+	// Its own outlierDetection is kept; "." stays in the same namespace.
+	own := yaml.MustParse(`spec:
+  host: "*"
+  trafficPolicy: {outlierDetection: {consecutive5xxErrors: 7}}
+  exportTo: ["."]
+`)
+	n, kept, err = InheritedDestinationRule("networking.istio.io/v1", Service{Namespace: "shop", Name: "pay"}, is.Outlier, own, "shop")
+	if err != nil || !kept {
+		t.Fatalf("kept=%v err=%v", kept, err)
+	}
+	s := n.MustString()
+	if !strings.Contains(s, "outlierDetection:\n      consecutive5xxErrors: 7\n  exportTo:\n  - .\n") || strings.Contains(s, "splitExternal") {
+		t.Errorf("own outlierDetection or exportTo not kept:\n%s", s)
+	}
+}
