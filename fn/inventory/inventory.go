@@ -93,6 +93,7 @@ func checkShapes(r *reader, o *Object) {
 	case o.Group() == "policy" && o.Kind == "PodDisruptionBudget":
 		r.mapAt(y, "spec", "selector")
 	}
+	checkMeshShapes(r, o)
 }
 
 // IsWorkload reports whether apiVersion/kind is a supported workload.

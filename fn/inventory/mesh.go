@@ -174,6 +174,38 @@ func (ix *Index) indexMesh(o *Object) {
 	}
 }
 
+// checkMeshShapes reports the mesh fields read leniently below when they
+// have the wrong shape: an exportTo that is not a list would be carried
+// wrong, and a Rollout's traffic routing the function cannot read would
+// let it generate a second VirtualService for the Rollout's host.
+func checkMeshShapes(r *reader, o *Object) {
+	y := o.Node.YNode()
+	switch {
+	case o.Group() == "networking.istio.io" && (o.Kind == "DestinationRule" || o.Kind == "VirtualService"):
+		if exp := r.seqAt(y, "spec", "exportTo"); exp != nil {
+			for i, e := range exp.Content {
+				r.at("spec", "exportTo["+strconv.Itoa(i)+"]").stringAt(e)
+			}
+		}
+	case o.APIVersion == "argoproj.io/v1alpha1" && o.Kind == "Rollout":
+		path := []string{"spec", "strategy", "canary", "trafficRouting", "istio"}
+		ist := r.mapAt(y, path...)
+		if ist == nil {
+			return
+		}
+		ir := r.at(path...)
+		ir.stringAt(ist, "virtualService", "name")
+		if vss := ir.seqAt(ist, "virtualServices"); vss != nil {
+			for i, v := range vss.Content {
+				ir.at("virtualServices["+strconv.Itoa(i)+"]").stringAt(v, "name")
+			}
+		}
+		ir.stringAt(ist, "destinationRule", "name")
+		ir.stringAt(ist, "destinationRule", "canarySubsetName")
+		ir.stringAt(ist, "destinationRule", "stableSubsetName")
+	}
+}
+
 // hostKey turns a host of a mesh object in namespace ns into
 // "namespace/name" of the Service it names: a short name is in ns;
 // name.namespace, name.namespace.svc and name.namespace.svc.<domain> name
