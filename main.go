@@ -22,22 +22,26 @@ import (
 // error it also prints one line per problem on stderr and exits 1.
 func main() {
 	args := os.Args[1:]
-	var in io.Reader = os.Stdin
-	if len(args) > 0 {
-		input, err := io.ReadAll(os.Stdin)
-		if err != nil {
-			fail(fmt.Errorf("graceful-rollout: cannot read stdin: %v", err))
-		}
-		if !fn.IsResourceList(input) {
-			if err := fn.Stream(input, args, os.Stdout, os.Stderr, fn.Process); err != nil {
-				fail(err)
-			}
-			return
-		}
-		fmt.Fprintf(os.Stderr, "graceful-rollout: arguments %q ignored: the input is a ResourceList, whose functionConfig applies\n", args)
-		in = bytes.NewReader(input)
+	input, err := io.ReadAll(os.Stdin)
+	if err != nil {
+		fail(fmt.Errorf("failed to evaluate function: graceful-rollout: cannot read stdin: %v", err))
 	}
-	if err := fn.Main(in, os.Stdout, fn.Process); err != nil {
+	isRL := fn.IsResourceList(input)
+	if len(args) > 0 && !isRL {
+		if err := fn.Stream(input, args, os.Stdout, os.Stderr, fn.Process); err != nil {
+			fail(err)
+		}
+		return
+	}
+	if len(args) > 0 {
+		fmt.Fprintf(os.Stderr, "graceful-rollout: arguments %q ignored: the input is a ResourceList, whose functionConfig applies\n", args)
+	}
+	if err := fn.Main(bytes.NewReader(input), os.Stdout, fn.Process); err != nil {
+		if !isRL && bytes.Contains(input, []byte("apiVersion:")) {
+			// Manifests without arguments: likely a Helm post-renderer
+			// run without --post-renderer-args.
+			err = fmt.Errorf("%v\n(plain manifests are read with the functionConfig as arguments: graceful-rollout profile=NAME [key=value...] or graceful-rollout CONFIG.yaml; with Helm: --post-renderer-args profile=NAME)", err)
+		}
 		fail(err)
 	}
 }
