@@ -25,9 +25,10 @@ e2e: build
 	set -euo pipefail; \
 	eval "$$(hack/podman.sh env)"; \
 	helm=($$(hack/install-helm.sh)); \
-	GR_IMAGE=$$(hack/build-image.sh) GR_KUSTOMIZE=$$(hack/install-kustomize.sh) \
-	GR_HELM3=$${helm[0]} GR_HELM4=$${helm[1]} PATH=$(BIN):$$PATH \
-	go test -count=1 -timeout 30m ./e2e/...
+	image=$$(hack/build-image.sh); \
+	kustomize=$$(hack/install-kustomize.sh); \
+	GR_IMAGE=$$image GR_KUSTOMIZE=$$kustomize GR_HELM3=$${helm[0]} GR_HELM4=$${helm[1]} \
+	PATH=$(BIN):$$PATH go test -count=1 -timeout 30m ./e2e/...
 
 # Server-side dry-run of every example's and golden case's output against a
 # real kube-apiserver with the vendor CRDs; the server is torn down at the end.
