@@ -20,8 +20,8 @@ ensure_podman() {
   log "installing podman and runc (Debian)"
   export DEBIAN_FRONTEND=noninteractive
   local pkgs=(podman runc)
-  apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends "${pkgs[@]}" >/dev/null ||
-    { apt-get update -q -o DPkg::Lock::Timeout=600 >/dev/null && apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends "${pkgs[@]}" >/dev/null; }
+  apt-get install -y -q -o DPkg::Lock::Timeout=600 "${pkgs[@]}" >/dev/null ||
+    { apt-get update -q -o DPkg::Lock::Timeout=600 >/dev/null && apt-get install -y -q -o DPkg::Lock::Timeout=600 "${pkgs[@]}" >/dev/null; }
 }
 
 write_config() {
