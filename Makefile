@@ -1,6 +1,6 @@
 # graceful-rollout: `make demo` runs the function on an example package;
 # `make test` runs every test layer (unit, golden, kpt, kustomize, Argo CD
-# plugin, API-server dry-run). Tools the tests need are installed into
+# plugin, the container image, Helm post-renderers, API-server dry-run). Tools the tests need are installed into
 # $(GR_CACHE) by hack/ scripts.
 SHELL := /bin/bash
 GR_CACHE ?= $(HOME)/.cache/graceful-rollout
@@ -19,9 +19,16 @@ lint:
 unit:
 	go test ./...
 
-# End to end through the real clients: kpt fn eval/render and kustomize build.
+# End to end through the real clients: kpt fn eval/render and kustomize build
+# (exec and the image, with podman), Helm 3 and 4 post-renderers.
 e2e: build
-	GR_KUSTOMIZE=$$(hack/install-kustomize.sh) PATH=$(BIN):$$PATH go test -count=1 ./e2e/...
+	set -euo pipefail; \
+	eval "$$(hack/podman.sh env)"; \
+	helm=($$(hack/install-helm.sh)); \
+	image=$$(hack/build-image.sh); \
+	kustomize=$$(hack/install-kustomize.sh); \
+	GR_IMAGE=$$image GR_KUSTOMIZE=$$kustomize GR_HELM3=$${helm[0]} GR_HELM4=$${helm[1]} \
+	PATH=$(BIN):$$PATH go test -count=1 -timeout 30m ./e2e/...
 
 # Server-side dry-run of every example's and golden case's output against a
 # real kube-apiserver with the vendor CRDs; the server is torn down at the end.

@@ -1,10 +1,17 @@
 // Command graceful-rollout is a KRM function that makes rollouts and pod
 // moves stop dropping requests: preStop hooks, grace periods, minReadySeconds,
 // readiness gates and rollout strategies, consistent with the platform.
+//
+// It reads a ResourceList on stdin (kpt, kustomize) and writes one on stdout.
+// With arguments and a plain multi-document YAML stream on stdin it is a
+// filter (a Helm post-renderer): graceful-rollout profile=gke-neg < in.yaml,
+// or graceful-rollout config.yaml < in.yaml.
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -14,8 +21,32 @@ import (
 // main reads a ResourceList on stdin and writes the result on stdout; on any
 // error it also prints one line per problem on stderr and exits 1.
 func main() {
-	if err := fn.Main(os.Stdin, os.Stdout, fn.Process); err != nil {
-		fmt.Fprintln(os.Stderr, strings.TrimRight(err.Error(), "\n"))
-		os.Exit(1)
+	args := os.Args[1:]
+	input, err := io.ReadAll(os.Stdin)
+	if err != nil {
+		fail(fmt.Errorf("failed to evaluate function: graceful-rollout: cannot read stdin: %v", err))
 	}
+	isRL := fn.IsResourceList(input)
+	if len(args) > 0 && !isRL {
+		if err := fn.Stream(input, args, os.Stdout, os.Stderr, fn.Process); err != nil {
+			fail(err)
+		}
+		return
+	}
+	if len(args) > 0 {
+		fmt.Fprintf(os.Stderr, "graceful-rollout: arguments %q ignored: the input is a ResourceList, whose functionConfig applies\n", args)
+	}
+	if err := fn.Main(bytes.NewReader(input), os.Stdout, fn.Process); err != nil {
+		if !isRL && bytes.Contains(input, []byte("apiVersion:")) {
+			// Manifests without arguments: likely a Helm post-renderer
+			// run without --post-renderer-args.
+			err = fmt.Errorf("%v\n(plain manifests are read with the functionConfig as arguments: graceful-rollout profile=NAME [key=value...] or graceful-rollout CONFIG.yaml; with Helm: --post-renderer-args profile=NAME)", err)
+		}
+		fail(err)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, strings.TrimRight(err.Error(), "\n"))
+	os.Exit(1)
 }

@@ -42,7 +42,7 @@ rendered=$(mktemp -d)
 trap 'rm -rf "$rendered"; [[ ${GR_APISERVER_RUNNING:-} == 1 ]] || "$hack/apiserver.sh" stop' EXIT
 kustomize=$("$hack/install-kustomize.sh")
 (cd "$GR_ROOT" && PATH=$GR_ROOT/bin:$PATH GR_KUSTOMIZE=$kustomize GR_RENDERED_DIR=$rendered \
-  go test -count=1 -run 'TestExamples|TestArgoCDPlugin|TestGoldenOutputs' ./e2e/) >&2
+  go test -count=1 -run 'TestExamples|TestArgoCDPlugin|TestGoldenOutputs|TestHelmOutputs' ./e2e/) >&2
 for f in "$rendered"/*.yaml; do
   check "$(basename "$f" .yaml) accepted" "$hack/dry-run.sh" "$f"
 done
