@@ -16,6 +16,7 @@ import (
 	"github.com/graceful-rollout/graceful-rollout/fn/config"
 	"github.com/graceful-rollout/graceful-rollout/fn/inventory"
 	"github.com/graceful-rollout/graceful-rollout/fn/plan"
+	"github.com/graceful-rollout/graceful-rollout/fn/profile"
 	"github.com/graceful-rollout/graceful-rollout/transformers/edit"
 	"github.com/graceful-rollout/graceful-rollout/transformers/lbpolicy"
 	"github.com/graceful-rollout/graceful-rollout/transformers/lifecycle"
@@ -126,6 +127,9 @@ func (r *run) transform(cfg *config.Config, nodes []*yaml.RNode) []*yaml.RNode {
 	}
 
 	ctx := companion.New(cfg, ix)
+	if ix.MixedDefault {
+		ctx.Report(plan.Info, nil, "", "some objects have no metadata.namespace and others are in namespace default: they are matched as one namespace (default), as kubectl applies them; set the namespace on every object if they are meant for another")
+	}
 	for _, w := range ix.Workloads {
 		if !selected(cfg.Selector, w) {
 			continue
@@ -156,6 +160,7 @@ func (r *run) transform(cfg *config.Config, nodes []*yaml.RNode) []*yaml.RNode {
 			ctx.Report(plan.Error, nil, "", "%v", err)
 		}
 	}
+	runFindings(ctx, ix)
 	ctx.NameServers()
 	for _, res := range ctx.Results {
 		r.result(severity(res.Severity), res.Object, res.Field, "%s", res.Message)
@@ -167,6 +172,29 @@ func (r *run) transform(cfg *config.Config, nodes []*yaml.RNode) []*yaml.RNode {
 		nodes[i] = n
 	}
 	return append(nodes, ctx.Added()...)
+}
+
+// runFindings states once per run what holds for every workload planned:
+// how workloads no route in the input reaches are treated, and which
+// preStop mechanism needs which Kubernetes version.
+func runFindings(ctx *companion.Context, ix *inventory.Index) {
+	cfg := ctx.Config
+	unrouted, native := 0, false
+	for _, p := range ctx.Planned {
+		if len(p.Workload.Facts.Paths) == 0 && p.Workload.Facts.Annotations[plan.AnnotationExposed] == "" {
+			unrouted++
+		}
+		for _, h := range p.Plan.Hooks {
+			native = native || h.Mechanism == plan.MechSleep
+		}
+	}
+	if unrouted > 0 && cfg.Exposure == config.ExposureAuto && !ix.InputHasEntries && cfg.Profile.ForPath(profile.PathInCluster, "").Name != cfg.Profile.Name {
+		ctx.Report(plan.Info, nil, "", "the input declares no load-balancer entry (Ingress, HTTPRoute or GRPCRoute on a Gateway, TargetGroupBinding, LoadBalancer Service, standalone NEG), so the routes live elsewhere: every serving workload is planned as behind the load balancer of profile %s (exposure auto). Set %s: routed to plan them as in-cluster, or annotate each workload %s: \"true\" or \"false\"",
+			cfg.Profile.Name, cfg.Path("exposure"), plan.AnnotationExposed)
+	}
+	if native && !cfg.KubernetesVersion.IsSet() {
+		ctx.Report(plan.Info, nil, "", "kubernetesVersion is not set: preStop hooks use the native sleep action, which needs Kubernetes 1.30 or later (on by default from 1.30, GA in 1.34); set %s for an older cluster", cfg.Path("kubernetesVersion"))
+	}
 }
 
 // applyWorkload runs each concern's transformer on a workload.
@@ -215,16 +243,29 @@ func reportPlan(ctx *companion.Context, o *inventory.Object, p *plan.Plan, chang
 	ctx.MarkPlan(o) // companions name themselves in this line
 }
 
-// Timeline explains a plan in one line.
+// Timeline explains a plan in one line: the path that reaches the pods, the
+// shutdown timeline, and what minReadySeconds does for the workload's kind.
 func Timeline(p *plan.Plan) string {
 	var b strings.Builder
+	if p.Path != "" {
+		b.WriteString(p.Path + ": ")
+	}
 	fmt.Fprintf(&b, "LB stops sending by %ds, preStop ends at %ds", p.LBStop, p.PreStop)
 	if p.PreStop < p.LBStop {
 		fmt.Fprintf(&b, " (%ds too early)", p.LBStop-p.PreStop)
 	}
 	fmt.Fprintf(&b, ", app has %ds to drain, hard kill at %ds", p.Grace-p.PreStop, p.Grace)
 	if p.MinReady > 0 {
-		fmt.Fprintf(&b, "; new pods serve %ds before old ones go", p.MinReady)
+		switch {
+		case p.Kind == "DaemonSet":
+			fmt.Fprintf(&b, "; node by node, each node's new pod is Ready %ds before the next node's pod goes (%ds per node)", p.MinReady, p.MinReady)
+		case p.Kind == "StatefulSet":
+			fmt.Fprintf(&b, "; one pod at a time, each new pod is Ready %ds before the next old one stops", p.MinReady)
+		case p.NoSurge:
+			fmt.Fprintf(&b, "; no surge: each new pod is Ready %ds before the rollout goes on", p.MinReady)
+		default:
+			fmt.Fprintf(&b, "; new pods serve %ds before old ones go", p.MinReady)
+		}
 	}
 	if len(p.Gates) > 0 {
 		fmt.Fprintf(&b, "; gated on %s", strings.Join(p.Gates, ", "))
