@@ -32,7 +32,16 @@ import (
 // leaves every item as it came and returns an error whose text (one line
 // per problem) the SDK prints on stderr.
 func Process(rl *kfn.ResourceList) (bool, error) {
-	r := &run{}
+	return ProcessSummary(rl, nil)
+}
+
+// ProcessSummary is Process that also fills sum (when not nil) with what a
+// successful run did, for the summary main prints on stderr.
+func ProcessSummary(rl *kfn.ResourceList, sum *Summary) (bool, error) {
+	r := &run{sum: sum}
+	if sum != nil {
+		sum.fromKpt = fromKpt(rl)
+	}
 	if _, err := itemIDs(rl.Items); err != nil {
 		// The SDK's getters would panic in its duplicate check (fn.Main
 		// refuses such input before calling Process).
@@ -91,10 +100,18 @@ var companions = []companion.Companion{
 // run collects the results of one invocation.
 type run struct {
 	results kfn.Results
+	sum     *Summary
 }
 
 func (r *run) finish(rl *kfn.ResourceList) (bool, error) {
 	rl.Results = append(rl.Results, r.results...)
+	if r.sum != nil {
+		for _, res := range r.results {
+			if res.Severity == kfn.Warning {
+				r.sum.Warnings = append(r.sum.Warnings, res.String())
+			}
+		}
+	}
 	var msgs []string
 	for _, res := range r.results {
 		if res.Severity == kfn.Error {
@@ -140,6 +157,9 @@ func (r *run) transform(cfg *config.Config, nodes []*yaml.RNode) []*yaml.RNode {
 		}
 		if p.Skip != "" {
 			ctx.Report(plan.Info, &w.Object, "", "left alone: %s", p.Skip)
+			if r.sum != nil {
+				r.sum.LeftAlone++
+			}
 			continue
 		}
 		if p.HasErrors() {
@@ -152,6 +172,12 @@ func (r *run) transform(cfg *config.Config, nodes []*yaml.RNode) []*yaml.RNode {
 		if err != nil {
 			ctx.Report(plan.Error, &w.Object, "", "cannot apply the plan: %v", err)
 			continue
+		}
+		if r.sum != nil {
+			r.sum.Planned++
+			if len(changes) > 0 {
+				r.sum.Changed++
+			}
 		}
 		reportPlan(ctx, &w.Object, p, changes)
 	}
@@ -170,6 +196,10 @@ func (r *run) transform(cfg *config.Config, nodes []*yaml.RNode) []*yaml.RNode {
 	}
 	for i, n := range ctx.Staged() {
 		nodes[i] = n
+	}
+	if r.sum != nil {
+		r.sum.Added = len(ctx.Added())
+		r.sum.Edited = len(ctx.Staged()) - r.sum.Changed
 	}
 	return append(nodes, ctx.Added()...)
 }

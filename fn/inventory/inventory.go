@@ -320,6 +320,7 @@ func readContainer(r *reader, c *yaml.Node, i int) plan.Container {
 		}
 	case lookup(pre, "httpGet") != nil:
 		ct.Hook = plan.HookHTTPGet
+		ct.HookPath = scalar(pre, "httpGet", "path")
 	default:
 		ct.Hook = plan.HookOther
 	}

@@ -245,11 +245,11 @@ func readRoute(o *Object) *Route {
 // =spot; AKS: kubernetes.azure.com/scalesetpriority=spot (AKS docs, Spot
 // node pools).
 var spotLabels = map[string]string{
-	"cloud.google.com/gke-spot":              "true",
-	"cloud.google.com/gke-preemptible":       "true",
-	"eks.amazonaws.com/capacityType":         "SPOT",
-	"karpenter.sh/capacity-type":             "spot",
-	"kubernetes.azure.com/scalesetpriority":  "spot",
+	"cloud.google.com/gke-spot":             "true",
+	"cloud.google.com/gke-preemptible":      "true",
+	"eks.amazonaws.com/capacityType":        "SPOT",
+	"karpenter.sh/capacity-type":            "spot",
+	"kubernetes.azure.com/scalesetpriority": "spot",
 }
 
 // selectsSpot reports whether a pod spec selects Spot capacity by node

@@ -30,6 +30,9 @@ type Container struct {
 	// is a sleep action or an exec that only sleeps (-1: unknown).
 	Hook        HookKind
 	HookSeconds int
+	// HookPath is the path of an httpGet preStop (a sleep endpoint's path
+	// carries its seconds).
+	HookPath string
 	// Readiness: the container has a readinessProbe.
 	Readiness bool
 	// MeshProxy marks injected istio-proxy / linkerd-proxy containers.

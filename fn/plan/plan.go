@@ -152,6 +152,7 @@ func Make(w *Workload, c *config.Config) *Plan {
 		p.Skip = "it has no pod template (spec.workloadRef): plan the referenced Deployment instead"
 		return p
 	}
+	w = sleepEndpoints(w, c)
 	prof := planPath(w, c, p)
 	nums := resolveNumbers(w, c, p, prof)
 	if p.HasErrors() {
@@ -186,6 +187,27 @@ func Make(w *Workload, c *config.Config) *Plan {
 	return p
 }
 
+// sleepEndpoints reads the length of httpGet preStops on the configured
+// sleep endpoint (what the plan writes for shell-less images below 1.30)
+// from their path, so that they count as sleeps and not as scripts.
+func sleepEndpoints(w *Workload, c *config.Config) *Workload {
+	before, after, ok := strings.Cut(c.SleepEndpointPath, "{seconds}")
+	if !ok {
+		return w
+	}
+	cp := *w
+	cp.Containers = slices.Clone(w.Containers)
+	for i, ct := range cp.Containers {
+		if ct.Hook != HookHTTPGet || !strings.HasPrefix(ct.HookPath, before) || !strings.HasSuffix(ct.HookPath, after) || len(ct.HookPath) < len(before)+len(after) {
+			continue
+		}
+		if n, err := strconv.Atoi(ct.HookPath[len(before) : len(ct.HookPath)-len(after)]); err == nil && n >= 0 {
+			cp.Containers[i].HookSeconds = n
+		}
+	}
+	return &cp
+}
+
 func metricsAside(w *Workload) string {
 	if len(w.MetricsServices) > 0 {
 		return " but for metrics (" + strings.Join(w.MetricsServices, ", ") + ")"
@@ -199,7 +221,11 @@ type numbers struct {
 	// preStopPinned: the preStop was set by config or annotation, not the
 	// profile, so a cap must not shorten it; shutdownPinned alike.
 	preStopPinned, shutdownPinned bool
-	shell                         *bool
+	// shutdownOwn: shutdown is the time the user's grace period leaves the
+	// app after SIGTERM; the grace period is then P + D exactly, without
+	// the API default as a floor (else a second run would read back more).
+	shutdownOwn bool
+	shell       *bool
 	// helpers named by annotation.
 	helpers []string
 	// rolling: the workload opted in to RollingUpdate under enforce.
@@ -356,10 +382,12 @@ func resolveNumbers(w *Workload, c *config.Config, p *Plan, prof profile.Profile
 	if cap := graceCap(w, c); cap > 0 && n.preStopPinned && n.preStop >= cap {
 		p.add(Error, field(AnnotationPreStop), "a %d s preStop cannot fit under %s (at most %d s)", n.preStop, capWhere(w, c), cap-1)
 	}
-	if !n.shutdownPinned && w.Grace != nil && !hasHook(w) {
-		// A grace period without a preStop is the app's own shutdown need:
-		// it keeps that long after SIGTERM, after the preStop.
-		n.shutdown = *w.Grace
+	if own := ownShutdown(w); !n.shutdownPinned && own >= 0 {
+		// The time a grace period the user set leaves after the user's
+		// preStop (all of it, without one) is the app's own shutdown
+		// need: it keeps that long after SIGTERM, after the plan's preStop.
+		// (On the function's own output this reads back the same D.)
+		n.shutdown, n.shutdownOwn = own, true
 	}
 	for _, path := range w.Paths {
 		if path.RequestTimeout <= n.shutdown {
@@ -375,14 +403,23 @@ func resolveNumbers(w *Workload, c *config.Config, p *Plan, prof profile.Profile
 	return n
 }
 
-// hasHook reports whether any app container has a preStop.
-func hasHook(w *Workload) bool {
+// ownShutdown is the time the pods get after SIGTERM as the user wrote them:
+// the grace period less the longest preStop of known length (-1 when the
+// grace period is not set, or shorter than that preStop).
+func ownShutdown(w *Workload) int {
+	if w.Grace == nil {
+		return -1
+	}
+	pre := 0
 	for _, ct := range w.Containers {
-		if !ct.MeshProxy && ct.Hook != HookNone {
-			return true
+		if !ct.MeshProxy && !ct.Helper && ct.HookSeconds > 0 {
+			pre = max(pre, ct.HookSeconds)
 		}
 	}
-	return false
+	if pre > *w.Grace {
+		return -1
+	}
+	return *w.Grace - pre
 }
 
 // graceCap is the grace-period cap on the workload's pods: the profile's
@@ -430,7 +467,7 @@ func shellless(image string, c *config.Config) bool {
 // replaceable reports whether enforce mode may replace an existing hook: only
 // plain sleeps are; a custom drain command is the user's logic.
 func replaceable(ct Container) bool {
-	return ct.Hook == HookSleep || (ct.Hook == HookExec && ct.HookSeconds >= 0)
+	return ct.Hook == HookSleep || (ct.Hook != HookNone && ct.HookSeconds >= 0)
 }
 
 // planHooks plans each container's preStop and returns the longest hook the
@@ -541,13 +578,24 @@ func planHelpers(w *Workload, c *config.Config, p *Plan) {
 // proxy is how long the grace period must be for a mesh proxy setting the
 // user wrote and the plan keeps (0: none).
 func planGrace(w *Workload, c *config.Config, p *Plan, n numbers, kept, proxy int) {
+	if w.Grace == nil && !n.shutdownPinned && !n.shutdownOwn {
+		// Without a grace period the app has the API default after its
+		// preStop, less the plan's preStop: at least the profile's D. (The
+		// grace period written is then P + D, which a second run reads
+		// back as the same D.)
+		n.shutdown = max(n.shutdown, DefaultGrace-p.PreStop)
+	}
 	p.Shutdown = n.shutdown
 	needed := p.PreStop + n.shutdown
 	helpers := slices.ContainsFunc(p.Hooks, func(h Hook) bool { return h.Helper })
 	if (p.PreStop > 0 && n.shutdown == 0) || helpers {
 		needed++ // a sleep action must end before the grace period does
 	}
-	target := max(needed, DefaultGrace, proxy)
+	floor := DefaultGrace
+	if n.shutdownOwn {
+		floor = 0
+	}
+	target := max(needed, floor, proxy)
 	script := false
 	for _, ct := range w.Containers {
 		script = script || (!ct.MeshProxy && ct.Hook != HookNone && ct.HookSeconds < 0)
@@ -556,6 +604,11 @@ func planGrace(w *Workload, c *config.Config, p *Plan, n numbers, kept, proxy in
 		// Mode default never lowers; no mode lowers the grace period of a
 		// pod whose own preStop script is kept: its length is unknown.
 		target = max(target, *w.Grace)
+	}
+	if w.Grace != nil && target == *w.Grace && target > needed && !n.shutdownPinned {
+		// The user's grace period is kept (a kept script, or a preStop
+		// shorter than the one it replaces): the app gets the rest.
+		p.Shutdown = target - p.PreStop
 	}
 	field := PodSpecPath + ".terminationGracePeriodSeconds"
 	if cap := graceCap(w, c); cap > 0 && target > cap {

@@ -146,8 +146,11 @@ func TestMake_Profiles(t *testing.T) {
 			if !p.SetGrace {
 				t.Errorf("SetGrace = false on a workload without a grace period")
 			}
-			if p.PreStop != prof.PreStopSeconds || p.Shutdown != prof.ShutdownSeconds || p.LBStop != prof.LBStopSeconds {
-				t.Errorf("P, D, L = %d, %d, %d; want %d, %d, %d", p.PreStop, p.Shutdown, p.LBStop, prof.PreStopSeconds, prof.ShutdownSeconds, prof.LBStopSeconds)
+			// without a grace period, D is what the API default leaves after
+			// the preStop, at least the profile's D
+			wantD := max(prof.ShutdownSeconds, DefaultGrace-prof.PreStopSeconds)
+			if p.PreStop != prof.PreStopSeconds || p.Shutdown != wantD || p.LBStop != prof.LBStopSeconds {
+				t.Errorf("P, D, L = %d, %d, %d; want %d, %d, %d", p.PreStop, p.Shutdown, p.LBStop, prof.PreStopSeconds, wantD, prof.LBStopSeconds)
 			}
 			if p.PreStop < p.LBStop {
 				t.Errorf("profile preStop %d ends before the LB stops sending at %d", p.PreStop, p.LBStop)
@@ -685,18 +688,19 @@ func TestMake_Grace(t *testing.T) {
 	}{
 		// A grace period without a preStop is the app's shutdown need D:
 		// T = P + D.
-		"a user value without preStop is D":               {profile: "generic", w: fns(grace(120)), grace: 130, setGrace: true},
-		"enforce: a user value without preStop is D too":  {profile: "generic", cfg: fns(enforce), w: fns(grace(120)), grace: 130, setGrace: true},
-		"a user 30 without preStop is D under eks-alb":    {profile: "eks-alb", w: fns(grace(30)), grace: 100, setGrace: true},
-		"shutdownSeconds set: the user value is no D":     {profile: "generic", cfg: fns(func(c *config.Config) { c.ShutdownSeconds = intp(20) }), w: fns(grace(120)), grace: 120, setGrace: false},
-		"default keeps a longer user value with a hook":   {profile: "generic", w: fns(grace(120), userHook(HookSleep, 10)), grace: 120, setGrace: false},
-		"enforce sets the plan with a hook":               {profile: "generic", cfg: fns(enforce), w: fns(grace(120), userHook(HookSleep, 10)), grace: 30, setGrace: true},
-		"default raises a short user value":               {profile: "eks-alb", w: fns(grace(30), userHook(HookSleep, 70)), grace: 90, setGrace: true},
-		"enforce keeps a user value equal to the plan":    {profile: "eks-fargate-alb", cfg: fns(enforce), w: fns(grace(70), userHook(HookSleep, 60)), grace: 70, setGrace: false},
-		"default never fills in less than 30":             {profile: "ingress-nginx", grace: 30, setGrace: true},
-		"user value below 30 is raised to the default 30": {profile: "ingress-nginx", w: fns(grace(10)), grace: 30, setGrace: true},
-		"autopilot spot: user 60 lowered to the cap":      {profile: "gke-autopilot", cfg: fns(spot), w: fns(grace(60)), grace: 25, setGrace: true},
-		"autopilot spot, enforce: the cap":                {profile: "gke-autopilot", cfg: fns(spot, enforce), w: fns(grace(60)), grace: 25, setGrace: true},
+		"a user value without preStop is D":              {profile: "generic", w: fns(grace(120)), grace: 130, setGrace: true},
+		"enforce: a user value without preStop is D too": {profile: "generic", cfg: fns(enforce), w: fns(grace(120)), grace: 130, setGrace: true},
+		"a user 30 without preStop is D under eks-alb":   {profile: "eks-alb", w: fns(grace(30)), grace: 100, setGrace: true},
+		"shutdownSeconds set: the user value is no D":    {profile: "generic", cfg: fns(func(c *config.Config) { c.ShutdownSeconds = intp(20) }), w: fns(grace(120)), grace: 120, setGrace: false},
+		"default keeps a longer user value with a hook":  {profile: "generic", w: fns(grace(120), userHook(HookSleep, 10)), grace: 120, setGrace: false},
+		// the user's 110 s after the preStop is the app's need, in enforce too
+		"enforce keeps the app's time after SIGTERM":   {profile: "generic", cfg: fns(enforce), w: fns(grace(120), userHook(HookSleep, 40)), grace: 90, setGrace: true},
+		"default raises a short user value":            {profile: "eks-alb", w: fns(grace(30), userHook(HookSleep, 70)), grace: 90, setGrace: true},
+		"enforce keeps a user value equal to the plan": {profile: "eks-fargate-alb", cfg: fns(enforce), w: fns(grace(70), userHook(HookSleep, 60)), grace: 70, setGrace: false},
+		"default never fills in less than 30":          {profile: "ingress-nginx", grace: 30, setGrace: true},
+		"a user value below 30 is P + D, no floor":     {profile: "ingress-nginx", w: fns(grace(10)), grace: 15, setGrace: true},
+		"autopilot spot: user 60 lowered to the cap":   {profile: "gke-autopilot", cfg: fns(spot), w: fns(grace(60)), grace: 25, setGrace: true},
+		"autopilot spot, enforce: the cap":             {profile: "gke-autopilot", cfg: fns(spot, enforce), w: fns(grace(60)), grace: 25, setGrace: true},
 	}
 	for name, tc := range testCases {
 		t.Run(name, func(t *testing.T) {

@@ -47,7 +47,7 @@ var pathProfiles = map[string]map[PathKind]string{
 // proxyProfiles names the profile of an in-cluster proxy by its Ingress
 // class or IngressClass controller; any other proxy is InCluster.
 var proxyProfiles = map[string]string{
-	"nginx":               "ingress-nginx",
+	"nginx":                "ingress-nginx",
 	"k8s.io/ingress-nginx": "ingress-nginx",
 }
 
