@@ -401,9 +401,10 @@ type ContainerPort struct {
 	Number int
 }
 
-// HTTPGet is an httpGet probe handler as written.
+// HTTPGet is an httpGet probe handler as written; Host is its Host header
+// (httpHeaders), "" when it sends none.
 type HTTPGet struct {
-	Path, Port, Scheme string
+	Path, Port, Scheme, Host string
 }
 
 // PortNumber resolves a port (number or name) of the container; 0 when it
@@ -443,6 +444,11 @@ func (w *Workload) Containers() []Container {
 		}
 		if g := walk(c, "readinessProbe", "httpGet"); g != nil && g.Kind == yaml.MappingNode {
 			ct.Probe = &HTTPGet{Path: scalar(g, "path"), Port: scalar(g, "port"), Scheme: strings.ToUpper(scalar(g, "scheme"))}
+			for _, h := range lenientSeq(g, "httpHeaders") {
+				if strings.EqualFold(scalar(h, "name"), "Host") {
+					ct.Probe.Host = scalar(h, "value")
+				}
+			}
 		}
 		out = append(out, ct)
 	}

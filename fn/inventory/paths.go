@@ -146,10 +146,10 @@ func (ix *Index) linkPaths(w *Workload) {
 			f.MetricsServices = append(f.MetricsServices, name)
 		}
 		if s.Type == "LoadBalancer" {
-			f.Paths = append(f.Paths, plan.Path{Kind: profile.PathServiceLB, Via: "Service " + key, Class: s.LoadBalancerClass})
+			f.Paths = append(f.Paths, plan.Path{Kind: profile.PathServiceLB, Via: "Service " + shown(w.Namespace, name), Class: s.LoadBalancerClass})
 		}
 		if standaloneNEG(s) {
-			f.Paths = append(f.Paths, plan.Path{Kind: profile.PathNEG, Via: "Service " + key + " (standalone NEG)"})
+			f.Paths = append(f.Paths, plan.Path{Kind: profile.PathNEG, Via: "Service " + shown(w.Namespace, name) + " (standalone NEG)"})
 		}
 		for _, r := range lb.RoutesTo[key] {
 			f.Paths = append(f.Paths, routePaths(lb, r)...)
@@ -160,7 +160,7 @@ func (ix *Index) linkPaths(w *Workload) {
 			}
 		}
 		for _, t := range lb.TargetGroupBindings[key] {
-			f.Paths = append(f.Paths, plan.Path{Kind: profile.PathTargetGroup, Via: "TargetGroupBinding " + Key(t.Namespace, t.Name), Class: t.TargetType})
+			f.Paths = append(f.Paths, plan.Path{Kind: profile.PathTargetGroup, Via: "TargetGroupBinding " + shown(t.Namespace, t.Name), Class: t.TargetType})
 			if t.TargetType == "ip" {
 				f.TargetGroupBindings = append(f.TargetGroupBindings, t.Name)
 			} else {
@@ -175,7 +175,7 @@ func (ix *Index) linkPaths(w *Workload) {
 // routePaths are the paths of an Ingress (one) or a Gateway API route (one
 // per Gateway it attaches to; none when it attaches only to a mesh).
 func routePaths(lb *LB, r *Route) []plan.Path {
-	via := r.Kind + " " + Key(r.Namespace, r.Name)
+	via := r.Kind + " " + shown(r.Namespace, r.Name)
 	if r.Kind == "Ingress" {
 		p := plan.Path{Kind: profile.PathIngress, Via: via, Class: r.Class, ClassKnown: true}
 		if p.Class == "" {
@@ -200,7 +200,7 @@ func routePaths(lb *LB, r *Route) []plan.Path {
 	var out []plan.Path
 	for _, g := range r.Gateways {
 		class, known := lb.Gateways[g]
-		out = append(out, plan.Path{Kind: profile.PathGateway, Via: via + " (Gateway " + g + ")", Class: class, ClassKnown: known})
+		out = append(out, plan.Path{Kind: profile.PathGateway, Via: via + " (Gateway " + strings.TrimPrefix(g, "default/") + ")", Class: class, ClassKnown: known})
 	}
 	return out
 }
@@ -326,4 +326,12 @@ func isHelperImage(image string) bool {
 		}
 	}
 	return false
+}
+
+// shown names an object as written: namespace/name, or name alone.
+func shown(namespace, name string) string {
+	if namespace == "" {
+		return name
+	}
+	return namespace + "/" + name
 }

@@ -287,6 +287,8 @@ func planPath(w *Workload, c *config.Config, p *Plan) profile.Profile {
 	case c.Exposure == config.ExposureAll:
 		best = c.Profile
 		p.Path = "behind the load balancer (exposure all) → " + best.Name
+	case c.Profile.Name == inCluster.Name:
+		p.Path = "no load-balancer entry in the input → " + inCluster.Name
 	case c.Exposure == config.ExposureAuto && !w.InputHasEntries:
 		best = c.Profile
 		p.Path = "behind the load balancer (no route in the input: exposure auto) → " + best.Name
@@ -625,8 +627,7 @@ func planGrace(w *Workload, c *config.Config, p *Plan, n numbers, kept, proxy in
 	if p.PreStop+p.Shutdown > p.Grace && !p.HasErrors() {
 		p.add(Warning, field, "%d s does not cover the %d s preStop plus %d s of shutdown", p.Grace, p.PreStop, p.Shutdown)
 	}
-	if w.Grace != nil && !p.HasErrors() {
-		before := *w.Grace - kept
+	if before := ownShutdown(w); before >= 0 && !p.HasErrors() {
 		if after := p.Grace - p.PreStop; after < before && p.Shutdown == n.shutdown {
 			p.add(Warning, field, "the app gets %d s after SIGTERM instead of %d s (grace period %d s, preStop %d s)", after, before, p.Grace, p.PreStop)
 		}
