@@ -441,18 +441,19 @@ func capWhere(w *Workload, c *config.Config) string {
 }
 
 // shelllessImages are image-name parts of images known to have no /bin/sh.
-// Beyond the generic markers (distroless, Chainguard, scratch), the images
-// of common components built FROM gcr.io/distroless/static, checked in
-// their build files: kube-state-metrics (Dockerfile), metrics-server
-// (Dockerfile), cert-manager (make/base_images.mk: distroless static),
-// KEDA (Dockerfile: gcr.io/distroless/static:nonroot), external-dns
-// (Dockerfile), CoreDNS (Dockerfile: distroless static-debian) and the
-// AWS Load Balancer Controller (Dockerfile: distroless/static).
+// Beyond the generic markers (distroless, Chainguard, scratch), images of
+// common components, checked in their build files: kube-state-metrics
+// (Dockerfile: FROM gcr.io/distroless/static), metrics-server (Dockerfile:
+// FROM gcr.io/distroless/static), KEDA (Dockerfile: FROM
+// gcr.io/distroless/static:nonroot), cert-manager (make/base_images.mk:
+// gcr.io/distroless/static-debian12 and base-debian12), CoreDNS
+// (Dockerfile: FROM scratch) and the AWS Load Balancer Controller
+// (Dockerfile: FROM eks-distro-minimal-base-nonroot).
 var shelllessImages = []string{
 	"distroless", "chainguard", "cgr.dev/", "scratch", "static-debian", "/static:",
 	"kube-state-metrics/kube-state-metrics", "metrics-server/metrics-server",
-	"jetstack/cert-manager-", "kedacore/keda", "external-dns/external-dns",
-	"coredns/coredns", "eks/aws-load-balancer-controller",
+	"kedacore/keda", "jetstack/cert-manager-", "coredns/coredns",
+	"eks/aws-load-balancer-controller",
 }
 
 // shellless reports whether an image is known to have no /bin/sh.
@@ -641,6 +642,12 @@ func shrinkToCap(w *Workload, c *config.Config, p *Plan, n numbers, kept, cap in
 	from := p.PreStop
 	if !n.preStopPinned {
 		budget := max(cap-p.Shutdown, 1)
+		if n.shutdownOwn {
+			// A shutdown budget the user's grace period set shrinks first
+			// (with a warning), down to the profile's D: the preStop is
+			// what keeps new requests away.
+			budget = max(cap-min(p.Shutdown, c.Profile.ShutdownSeconds), 1)
+		}
 		for i := range p.Hooks {
 			p.Hooks[i].Seconds = min(p.Hooks[i].Seconds, budget)
 			if p.Hooks[i].Mechanism == MechHTTPGet {
