@@ -317,7 +317,7 @@ func TestKptEvalErrors(t *testing.T) {
 	}{
 		{[]string{"profile=gke-gateway"}, `data.profile: unknown profile "gke-gateway"`},
 		{[]string{"preStopSeconds=ten"}, `data.preStopSeconds: "ten" is not a whole number of seconds`},
-		{[]string{"profile=gke-neg", "mode=audit"}, "spec.minReadySeconds: audit: would change unset -> 60"},
+		{[]string{"profile=gke-neg", "mode=audit"}, "spec.template.spec.terminationGracePeriodSeconds: audit: would change 5 -> 15"},
 	} {
 		t.Run(strings.Join(tc.args, ","), func(t *testing.T) {
 			dir := corpusCopy(t, "kustomize-base")
