@@ -39,7 +39,7 @@ start() {
   stop # leftovers of an earlier run
   ensure_etcd
   local apiserver etcd_port peer_port api_port token
-  apiserver=$("$GR_ROOT/hack/build-k8s.sh kube-apiserver")
+  apiserver=$("$GR_ROOT/hack/build-k8s.sh" kube-apiserver)
   trap 'log "start failed, tearing down"; stop' EXIT
   mkdir -p "$dir"
   chmod 700 "$dir"
