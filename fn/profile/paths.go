@@ -39,9 +39,14 @@ const InCluster = "generic"
 // AWS Load Balancer Controller deregisters targets as slowly under eks-alb
 // and eks-fargate-alb as under eks-nlb (aws-load-balancer-controller#2366):
 // a LoadBalancer Service there uses eks-nlb's numbers.
+//
+// Under ingress-nginx the profile's numbers are the controller's endpoint
+// sync; a LoadBalancer Service there is a cloud load balancer in front of
+// node ports, which kube-proxy forwards: the in-cluster numbers.
 var pathProfiles = map[string]map[PathKind]string{
 	"eks-alb":         {PathServiceLB: "eks-nlb"},
 	"eks-fargate-alb": {PathServiceLB: "eks-nlb"},
+	"ingress-nginx":   {PathServiceLB: InCluster},
 }
 
 // proxyProfiles names the profile of an in-cluster proxy by its Ingress
