@@ -109,3 +109,15 @@ func TestMake_DrainHelpers(t *testing.T) {
 		t.Errorf("helper hook %+v; want P + D = %d < T %d", helper, p.PreStop+p.Shutdown, p.Grace)
 	}
 }
+
+// A shutdown budget that leaves the app less time after SIGTERM than the
+// user's grace period gave it is said.
+func TestMake_ShrunkShutdownWarns(t *testing.T) {
+	p := Make(web(grace(60)), cfg(t, "generic", enforce, shutdown(5)))
+	if len(find(p, Warning, PodSpecPath+".terminationGracePeriodSeconds", "the app gets 20 s after SIGTERM instead of 60 s")) != 1 {
+		t.Errorf("no warning: %s", dump(p))
+	}
+	if q := Make(web(grace(60)), cfg(t, "generic", enforce)); len(find(q, Warning, "*", "after SIGTERM instead")) != 0 || q.Grace != 70 {
+		t.Errorf("the user's 60 s is D: want T 70 and no warning: %s", dump(q))
+	}
+}
