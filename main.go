@@ -15,11 +15,15 @@ import (
 	"os"
 	"strings"
 
+	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
+
 	"github.com/graceful-rollout/graceful-rollout/fn"
 )
 
 // main reads a ResourceList on stdin and writes the result on stdout; on any
-// error it also prints one line per problem on stderr and exits 1.
+// error it also prints one line per problem on stderr and exits 1. On
+// success it prints a short summary on stderr (kustomize and Argo CD show
+// nothing else), unless kpt runs it (kpt shows the results).
 func main() {
 	args := os.Args[1:]
 	input, err := io.ReadAll(os.Stdin)
@@ -36,13 +40,18 @@ func main() {
 	if len(args) > 0 {
 		fmt.Fprintf(os.Stderr, "graceful-rollout: arguments %q ignored: the input is a ResourceList, whose functionConfig applies\n", args)
 	}
-	if err := fn.Main(bytes.NewReader(input), os.Stdout, fn.Process); err != nil {
+	var sum fn.Summary
+	process := func(rl *kfn.ResourceList) (bool, error) { return fn.ProcessSummary(rl, &sum) }
+	if err := fn.Main(bytes.NewReader(input), os.Stdout, process); err != nil {
 		if !isRL && bytes.Contains(input, []byte("apiVersion:")) {
 			// Manifests without arguments: likely a Helm post-renderer
 			// run without --post-renderer-args.
 			err = fmt.Errorf("%v\n(plain manifests are read with the functionConfig as arguments: graceful-rollout profile=NAME [key=value...] or graceful-rollout CONFIG.yaml; with Helm: --post-renderer-args profile=NAME)", err)
 		}
 		fail(err)
+	}
+	if sum.Show() {
+		fmt.Fprint(os.Stderr, sum.String())
 	}
 }
 

@@ -266,6 +266,11 @@ func TestKptEvalKeyValue(t *testing.T) {
 	got := objects(t, readDir(t, dir))
 	delete(got, "Kustomization//")
 	sameObjects(t, goldenItems(t, "md-gke-neg"), got)
+	// kpt prints the results itself; the function's summary on stderr
+	// (for kustomize and Argo CD) would say it twice.
+	if !strings.Contains(r.stderr, "Results:") || strings.Contains(r.stderr, "Stderr:") || strings.Contains(r.stderr, "workload(s) planned") {
+		t.Errorf("kpt should show the results and no summary on stderr:\n%s", r.stderr)
+	}
 
 	// A second run changes no file.
 	before := snapshot(t, dir)
@@ -312,7 +317,7 @@ func TestKptEvalErrors(t *testing.T) {
 	}{
 		{[]string{"profile=gke-gateway"}, `data.profile: unknown profile "gke-gateway"`},
 		{[]string{"preStopSeconds=ten"}, `data.preStopSeconds: "ten" is not a whole number of seconds`},
-		{[]string{"profile=gke-neg", "mode=audit"}, "spec.minReadySeconds: audit: would change unset -> 60"},
+		{[]string{"profile=gke-neg", "mode=audit"}, "spec.template.spec.terminationGracePeriodSeconds: audit: would change 5 -> 15"},
 	} {
 		t.Run(strings.Join(tc.args, ","), func(t *testing.T) {
 			dir := corpusCopy(t, "kustomize-base")
@@ -389,6 +394,11 @@ func kustomizeExample(t *testing.T, kustomize, ex string) {
 		t.Fatalf("kustomize build failed (%d): %s", r.code, r.stderr)
 	}
 	expect(t, filepath.Join(ex, ".expected", "output.yaml"), r.stdout)
+	// kustomize shows only stderr: the summary of a successful run.
+	if !strings.HasPrefix(r.stderr, "graceful-rollout: ") {
+		t.Errorf("no summary on stderr:\n%s", r.stderr)
+	}
+	expect(t, filepath.Join(ex, ".expected", "summary.txt"), r.stderr)
 	writeRendered(t, "example-"+filepath.Base(ex), parseDocs(t, r.stdout))
 }
 

@@ -166,7 +166,7 @@ func TestHelmCreateChart(t *testing.T) {
 			if direct.code != 0 {
 				t.Fatalf("graceful-rollout profile=gke-neg on helm template's output: %s", direct.stderr)
 			}
-			if !strings.Contains(direct.stderr, "[info] apps/v1/Deployment/shop-web: LB stops sending by 20s") {
+			if !strings.Contains(direct.stderr, "[info] apps/v1/Deployment/shop-web: ") || !strings.Contains(direct.stderr, "LB stops sending by 20s") {
 				t.Errorf("the filter's stderr has no plan line for the Deployment:\n%s", direct.stderr)
 			}
 			r := h.template(t, chart, nil, "profile=gke-neg")

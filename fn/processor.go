@@ -16,6 +16,7 @@ import (
 	"github.com/graceful-rollout/graceful-rollout/fn/config"
 	"github.com/graceful-rollout/graceful-rollout/fn/inventory"
 	"github.com/graceful-rollout/graceful-rollout/fn/plan"
+	"github.com/graceful-rollout/graceful-rollout/fn/profile"
 	"github.com/graceful-rollout/graceful-rollout/transformers/edit"
 	"github.com/graceful-rollout/graceful-rollout/transformers/lbpolicy"
 	"github.com/graceful-rollout/graceful-rollout/transformers/lifecycle"
@@ -31,7 +32,16 @@ import (
 // leaves every item as it came and returns an error whose text (one line
 // per problem) the SDK prints on stderr.
 func Process(rl *kfn.ResourceList) (bool, error) {
-	r := &run{}
+	return ProcessSummary(rl, nil)
+}
+
+// ProcessSummary is Process that also fills sum (when not nil) with what a
+// successful run did, for the summary main prints on stderr.
+func ProcessSummary(rl *kfn.ResourceList, sum *Summary) (bool, error) {
+	r := &run{sum: sum}
+	if sum != nil {
+		sum.fromKpt = fromKpt(rl)
+	}
 	if _, err := itemIDs(rl.Items); err != nil {
 		// The SDK's getters would panic in its duplicate check (fn.Main
 		// refuses such input before calling Process).
@@ -90,10 +100,18 @@ var companions = []companion.Companion{
 // run collects the results of one invocation.
 type run struct {
 	results kfn.Results
+	sum     *Summary
 }
 
 func (r *run) finish(rl *kfn.ResourceList) (bool, error) {
 	rl.Results = append(rl.Results, r.results...)
+	if r.sum != nil {
+		for _, res := range r.results {
+			if res.Severity == kfn.Warning {
+				r.sum.Warnings = append(r.sum.Warnings, res.String())
+			}
+		}
+	}
 	var msgs []string
 	for _, res := range r.results {
 		if res.Severity == kfn.Error {
@@ -126,6 +144,9 @@ func (r *run) transform(cfg *config.Config, nodes []*yaml.RNode) []*yaml.RNode {
 	}
 
 	ctx := companion.New(cfg, ix)
+	if ix.MixedDefault {
+		ctx.Report(plan.Info, nil, "", "some objects have no metadata.namespace and others are in namespace default: they are matched as one namespace (default), as kubectl applies them; set the namespace on every object if they are meant for another")
+	}
 	for _, w := range ix.Workloads {
 		if !selected(cfg.Selector, w) {
 			continue
@@ -136,6 +157,9 @@ func (r *run) transform(cfg *config.Config, nodes []*yaml.RNode) []*yaml.RNode {
 		}
 		if p.Skip != "" {
 			ctx.Report(plan.Info, &w.Object, "", "left alone: %s", p.Skip)
+			if r.sum != nil {
+				r.sum.LeftAlone++
+			}
 			continue
 		}
 		if p.HasErrors() {
@@ -149,6 +173,12 @@ func (r *run) transform(cfg *config.Config, nodes []*yaml.RNode) []*yaml.RNode {
 			ctx.Report(plan.Error, &w.Object, "", "cannot apply the plan: %v", err)
 			continue
 		}
+		if r.sum != nil {
+			r.sum.Planned++
+			if len(changes) > 0 {
+				r.sum.Changed++
+			}
+		}
 		reportPlan(ctx, &w.Object, p, changes)
 	}
 	for _, c := range companions {
@@ -156,6 +186,7 @@ func (r *run) transform(cfg *config.Config, nodes []*yaml.RNode) []*yaml.RNode {
 			ctx.Report(plan.Error, nil, "", "%v", err)
 		}
 	}
+	runFindings(ctx, ix)
 	ctx.NameServers()
 	for _, res := range ctx.Results {
 		r.result(severity(res.Severity), res.Object, res.Field, "%s", res.Message)
@@ -166,7 +197,34 @@ func (r *run) transform(cfg *config.Config, nodes []*yaml.RNode) []*yaml.RNode {
 	for i, n := range ctx.Staged() {
 		nodes[i] = n
 	}
+	if r.sum != nil {
+		r.sum.Added = len(ctx.Added())
+		r.sum.Edited = len(ctx.Staged()) - r.sum.Changed
+	}
 	return append(nodes, ctx.Added()...)
+}
+
+// runFindings states once per run what holds for every workload planned:
+// how workloads no route in the input reaches are treated, and which
+// preStop mechanism needs which Kubernetes version.
+func runFindings(ctx *companion.Context, ix *inventory.Index) {
+	cfg := ctx.Config
+	unrouted, native := 0, false
+	for _, p := range ctx.Planned {
+		if len(p.Workload.Facts.Paths) == 0 && p.Workload.Facts.Annotations[plan.AnnotationExposed] == "" {
+			unrouted++
+		}
+		for _, h := range p.Plan.Hooks {
+			native = native || h.Mechanism == plan.MechSleep
+		}
+	}
+	if unrouted > 0 && cfg.Exposure == config.ExposureAuto && !ix.InputHasEntries && cfg.Profile.ForPath(profile.PathInCluster, "").Name != cfg.Profile.Name {
+		ctx.Report(plan.Info, nil, "", "the input declares no load-balancer entry (Ingress, HTTPRoute or GRPCRoute on a Gateway, TargetGroupBinding, LoadBalancer Service, standalone NEG), so the routes live elsewhere: every serving workload is planned as behind the load balancer of profile %s (exposure auto). Set %s: routed to plan them as in-cluster, or annotate each workload %s: \"true\" or \"false\"",
+			cfg.Profile.Name, cfg.Path("exposure"), plan.AnnotationExposed)
+	}
+	if native && !cfg.KubernetesVersion.IsSet() {
+		ctx.Report(plan.Info, nil, "", "kubernetesVersion is not set: preStop hooks use the native sleep action, which needs Kubernetes 1.30 or later (on by default from 1.30, GA in 1.34); set %s for an older cluster", cfg.Path("kubernetesVersion"))
+	}
 }
 
 // applyWorkload runs each concern's transformer on a workload.
@@ -215,16 +273,29 @@ func reportPlan(ctx *companion.Context, o *inventory.Object, p *plan.Plan, chang
 	ctx.MarkPlan(o) // companions name themselves in this line
 }
 
-// Timeline explains a plan in one line.
+// Timeline explains a plan in one line: the path that reaches the pods, the
+// shutdown timeline, and what minReadySeconds does for the workload's kind.
 func Timeline(p *plan.Plan) string {
 	var b strings.Builder
+	if p.Path != "" {
+		b.WriteString(p.Path + ": ")
+	}
 	fmt.Fprintf(&b, "LB stops sending by %ds, preStop ends at %ds", p.LBStop, p.PreStop)
 	if p.PreStop < p.LBStop {
 		fmt.Fprintf(&b, " (%ds too early)", p.LBStop-p.PreStop)
 	}
 	fmt.Fprintf(&b, ", app has %ds to drain, hard kill at %ds", p.Grace-p.PreStop, p.Grace)
 	if p.MinReady > 0 {
-		fmt.Fprintf(&b, "; new pods serve %ds before old ones go", p.MinReady)
+		switch {
+		case p.Kind == "DaemonSet":
+			fmt.Fprintf(&b, "; node by node, each node's new pod is Ready %ds before the next node's pod goes (%ds per node)", p.MinReady, p.MinReady)
+		case p.Kind == "StatefulSet":
+			fmt.Fprintf(&b, "; one pod at a time, each new pod is Ready %ds before the next old one stops", p.MinReady)
+		case p.NoSurge:
+			fmt.Fprintf(&b, "; no surge: each new pod is Ready %ds before the rollout goes on", p.MinReady)
+		default:
+			fmt.Fprintf(&b, "; new pods serve %ds before old ones go", p.MinReady)
+		}
 	}
 	if len(p.Gates) > 0 {
 		fmt.Fprintf(&b, "; gated on %s", strings.Join(p.Gates, ", "))

@@ -464,8 +464,17 @@ func checkProperties(t *testing.T, name string, g *gen, cfg, itemsYAML string, i
 		if v, ok := data["shutdownSeconds"]; ok {
 			shutdown, _ = strconv.Atoi(v)
 		}
+		pinned := false
+		if _, ok := data["shutdownSeconds"]; ok {
+			pinned = true
+		}
 		if w.shutdownAnn != nil {
-			shutdown = *w.shutdownAnn
+			shutdown, pinned = *w.shutdownAnn, true
+		}
+		if own, ok := ownShutdown(t, identObjs[id]); ok && !pinned {
+			// the time the user's grace period leaves after the user's
+			// preStop is the app's shutdown budget
+			shutdown = own
 		}
 		if longest+shutdown > grace && !hasResult(rl, w, kfn.Warning) {
 			t.Errorf("%s: %s: preStop %d + shutdown %d > grace %d, and no warning says so", name, id, longest, shutdown, grace)
@@ -559,4 +568,45 @@ func TestPropertiesRegressions(t *testing.T) {
 	if got, want := items(t, again), items(t, out); got != want {
 		t.Errorf("the second run changed items:\n%s", diffLines(want, got))
 	}
+}
+
+// ownShutdown is the grace period of an input workload less its longest
+// sleep (action or exec), when it has a grace period at least that long.
+func ownShutdown(t *testing.T, obj string) (int, bool) {
+	t.Helper()
+	node, err := yaml.Parse(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ := node.Pipe(yaml.Lookup("spec", "template", "spec", "terminationGracePeriodSeconds"))
+	if g == nil {
+		return 0, false
+	}
+	grace, _ := strconv.Atoi(g.YNode().Value)
+	longest := 0
+	containers, _ := node.Pipe(yaml.Lookup("spec", "template", "spec", "containers"))
+	elems, _ := containers.Elements()
+	for _, c := range elems {
+		if yaml.GetValue(c.Field("name").Value) == "istio-proxy" {
+			continue
+		}
+		if s, _ := c.Pipe(yaml.Lookup("lifecycle", "preStop", "sleep", "seconds")); s != nil {
+			n, _ := strconv.Atoi(s.YNode().Value)
+			longest = max(longest, n)
+		}
+		if cmd, _ := c.Pipe(yaml.Lookup("lifecycle", "preStop", "exec", "command")); cmd != nil {
+			var parts []string
+			for _, e := range cmd.YNode().Content {
+				parts = append(parts, e.Value)
+			}
+			if m := execSleepRE.FindStringSubmatch(strings.Join(parts, " ")); m != nil {
+				n, _ := strconv.Atoi(m[1])
+				longest = max(longest, n)
+			}
+		}
+	}
+	if longest > grace {
+		return 0, false
+	}
+	return grace - longest, true
 }

@@ -14,6 +14,7 @@ files=(
   "istio.io/istio v0.0.0-20260827124520-eed52ebb66ad manifests/charts/base/files/crd-all.gen.yaml istio-crd-all.gen.yaml"
   "sigs.k8s.io/gateway-api v1.4.1 config/crd/standard/gateway.networking.k8s.io_gateways.yaml gateway.networking.k8s.io_gateways.yaml"
   "sigs.k8s.io/gateway-api v1.4.1 config/crd/standard/gateway.networking.k8s.io_httproutes.yaml gateway.networking.k8s.io_httproutes.yaml"
+  "sigs.k8s.io/gateway-api v1.4.1 config/crd/standard/gateway.networking.k8s.io_grpcroutes.yaml gateway.networking.k8s.io_grpcroutes.yaml"
   "github.com/argoproj/argo-rollouts v1.10.2 manifests/crds/rollout-crd.yaml argo-rollouts-rollout-crd.yaml"
 )
 # Not served by the proxy (kept; see the README):

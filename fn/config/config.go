@@ -47,6 +47,22 @@ const (
 	MeshAuto    Mesh = "auto"
 )
 
+// Exposure says which workloads are behind the platform's load balancer
+// when no load-balancer entry in the input reaches them.
+type Exposure string
+
+const (
+	// ExposureAuto: when the input declares any load-balancer entry, the
+	// workloads none reaches are in-cluster; when it declares none, the
+	// routes live elsewhere and every serving workload is behind the load
+	// balancer.
+	ExposureAuto Exposure = "auto"
+	// ExposureAll: every serving workload is behind the load balancer.
+	ExposureAll Exposure = "all"
+	// ExposureRouted: only the workloads an entry in the input reaches are.
+	ExposureRouted Exposure = "routed"
+)
+
 // SupportedKinds are the workload kinds the function plans for.
 var SupportedKinds = []string{"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Rollout"}
 
@@ -72,8 +88,12 @@ type Config struct {
 	PreStopSeconds  *int
 	ShutdownSeconds *int
 	MinReadySeconds *int
-	// MaxSurge for Deployments and Rollouts (an int or a percentage).
-	MaxSurge string
+	// MaxSurge for Deployments and Rollouts (an int or a percentage), and
+	// for DaemonSets when MaxSurgeSet (their default surge is 1 pod).
+	MaxSurge    string
+	MaxSurgeSet bool
+	// Exposure decides the path of workloads no entry in the input reaches.
+	Exposure Exposure
 	// SleepEndpointPath/Port: an HTTP endpoint of the app that sleeps, used
 	// as the preStop of shell-less images on clusters without the sleep
 	// action. "{seconds}" in the path is replaced by the preStop seconds.
@@ -168,8 +188,16 @@ var settings = []setting{
 		if err := ValidateSurge(v); err != nil {
 			return err
 		}
-		c.MaxSurge = v
+		c.MaxSurge, c.MaxSurgeSet = v, true
 		return nil
+	}},
+	{key: "exposure", typed: "exposure", read: func(c *Config, v string) error {
+		switch e := Exposure(v); e {
+		case ExposureAuto, ExposureAll, ExposureRouted:
+			c.Exposure = e
+			return nil
+		}
+		return fmt.Errorf("unknown exposure %q (known: auto, all, routed)", v)
 	}},
 	{key: "sleepEndpointPath", typed: "sleepEndpoint.path", read: func(c *Config, v string) error {
 		if !strings.HasPrefix(v, "/") {
@@ -228,7 +256,7 @@ var settings = []setting{
 // Default returns the configuration used without a functionConfig.
 func Default() *Config {
 	p, _ := profile.Lookup("generic")
-	return &Config{Source: "none", Profile: p, Mode: ModeDefault, Mesh: MeshNone, MaxSurge: "25%", Istio: DefaultIstio()}
+	return &Config{Source: "none", Profile: p, Mode: ModeDefault, Mesh: MeshNone, MaxSurge: "25%", Exposure: ExposureAuto, Istio: DefaultIstio()}
 }
 
 // Parse reads a functionConfig. A nil or empty node gives Default().

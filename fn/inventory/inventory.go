@@ -54,14 +54,20 @@ type Index struct {
 	// services[namespace][label "k=v"] lists the Services whose selector
 	// has that pair: a workload only meets the Services that share a label.
 	services map[string]map[string][]*service
-	// tgbs[namespace][service] lists TargetGroupBinding names.
-	tgbs map[string]map[string][]string
 	// hpas[namespace/kind/name] is an HPA's minReplicas.
 	hpas map[string]int
 	// lb indexes load balancers and disruption budgets (lb.go).
 	lb *LB
 	// mesh indexes Services, VirtualServices and DestinationRules (mesh.go).
 	mesh *meshIndex
+	// paths indexes GRPCRoutes (paths.go); InputHasEntries says whether the
+	// input declares any load-balancer entry.
+	paths           *pathIndex
+	InputHasEntries bool
+	// MixedDefault: some objects have no metadata.namespace and others are
+	// in default; they are matched as one namespace (paths.go).
+	MixedDefault bool
+	namespaces   [2]bool
 }
 
 // Identify reads an object's identity without failing on a malformed one.
@@ -112,7 +118,6 @@ func New(items []*yaml.RNode) *Index {
 	ix := &Index{
 		Namespaces: map[string]*Object{},
 		services:   map[string]map[string][]*service{},
-		tgbs:       map[string]map[string][]string{},
 		hpas:       map[string]int{},
 	}
 	r := newReader()
@@ -134,7 +139,9 @@ func New(items []*yaml.RNode) *Index {
 		}
 		ix.Objects = append(ix.Objects, o)
 		checkShapes(r, o)
+		ix.noteNamespace(o)
 		ix.indexLB(o)
+		ix.indexPaths(o)
 		ix.indexMesh(o)
 		switch {
 		case IsWorkload(o.APIVersion, o.Kind):
@@ -144,14 +151,7 @@ func New(items []*yaml.RNode) *Index {
 		case o.APIVersion == "v1" && o.Kind == "Namespace":
 			ix.Namespaces[o.Name] = o
 		case o.Group() == "elbv2.k8s.aws" && o.Kind == "TargetGroupBinding":
-			if svc := r.stringAt(y, "spec", "serviceRef", "name"); svc != "" {
-				m := ix.tgbs[o.Namespace]
-				if m == nil {
-					m = map[string][]string{}
-					ix.tgbs[o.Namespace] = m
-				}
-				m[svc] = append(m[svc], o.Name)
-			}
+			r.stringAt(y, "spec", "serviceRef", "name")
 		case o.Group() == "autoscaling" && o.Kind == "HorizontalPodAutoscaler":
 			kind := r.stringAt(y, "spec", "scaleTargetRef", "kind")
 			name := r.stringAt(y, "spec", "scaleTargetRef", "name")
@@ -159,9 +159,10 @@ func New(items []*yaml.RNode) *Index {
 			if m := r.intAt(y, "spec", "minReplicas"); m != nil {
 				minR = *m
 			}
-			ix.hpas[o.Namespace+"/"+kind+"/"+name] = minR
+			ix.hpas[Key(o.Namespace, kind+"/"+name)] = minR
 		}
 	}
+	ix.InputHasEntries = ix.LB().hasEntries(ix.paths)
 	for _, w := range ix.Workloads {
 		ix.link(w)
 	}
@@ -175,10 +176,10 @@ func (ix *Index) addService(r *reader, o *Object) {
 		return // selects no pods (endpoints managed by hand)
 	}
 	s := &service{name: o.Name, selector: sel}
-	byLabel := ix.services[o.Namespace]
+	byLabel := ix.services[Namespace(o.Namespace)]
 	if byLabel == nil {
 		byLabel = map[string][]*service{}
-		ix.services[o.Namespace] = byLabel
+		ix.services[Namespace(o.Namespace)] = byLabel
 	}
 	// One pair is enough to find the Service from any pod that matches it:
 	// every matching pod carries all of its pairs. Use the smallest key for
@@ -195,7 +196,7 @@ func (ix *Index) addService(r *reader, o *Object) {
 // link fills the facts that depend on other objects.
 func (ix *Index) link(w *Workload) {
 	ix.linkMesh(w)
-	byLabel := ix.services[w.Namespace]
+	byLabel := ix.services[Namespace(w.Namespace)]
 	seen := map[string]bool{}
 	for k, v := range w.PodLabels {
 		for _, s := range byLabel[k+"="+v] {
@@ -207,11 +208,8 @@ func (ix *Index) link(w *Workload) {
 		}
 	}
 	sort.Strings(w.Facts.Services)
-	for _, svc := range w.Facts.Services {
-		w.Facts.TargetGroupBindings = append(w.Facts.TargetGroupBindings, ix.tgbs[w.Namespace][svc]...)
-	}
-	sort.Strings(w.Facts.TargetGroupBindings)
-	if m, ok := ix.hpas[w.Namespace+"/"+w.Kind+"/"+w.Name]; ok {
+	ix.linkPaths(w)
+	if m, ok := ix.hpas[Key(w.Namespace, w.Kind+"/"+w.Name)]; ok {
 		w.Facts.HPAMinReplicas = &m
 	}
 }
@@ -239,6 +237,7 @@ func readWorkload(r *reader, o *Object) *Workload {
 	f.Annotations = r.stringMapAt(y, "metadata", "annotations")
 	f.Replicas = r.intAt(y, "spec", "replicas")
 	f.MinReady = r.intAt(y, "spec", "minReadySeconds")
+	f.ProgressDeadline = r.intAt(y, "spec", "progressDeadlineSeconds")
 	if o.Kind == "Rollout" && r.get(y, []string{"spec", "workloadRef"}) != nil && r.get(y, []string{"spec", "template"}) == nil {
 		f.NoTemplate = true
 		return w
@@ -248,6 +247,11 @@ func readWorkload(r *reader, o *Object) *Workload {
 	pod := r.mapAt(y, "spec", "template", "spec")
 	pr := r.at("spec", "template", "spec")
 	f.Grace = pr.intAt(pod, "terminationGracePeriodSeconds")
+	if hn := pr.get(pod, []string{"hostNetwork"}); hn != nil && hn.Kind == yaml.ScalarNode && hn.Value == "true" {
+		f.HostNetwork = true
+	}
+	f.RequiredAntiAffinity = hostnameAntiAffinity(pod, w.PodLabels)
+	f.Spot = selectsSpot(pod)
 	if gates := pr.seqAt(pod, "readinessGates"); gates != nil {
 		for i, g := range gates.Content {
 			f.ReadinessGates = append(f.ReadinessGates, pr.at("readinessGates["+strconv.Itoa(i)+"]").stringAt(g, "conditionType"))
@@ -283,9 +287,12 @@ func readContainer(r *reader, c *yaml.Node, i int) plan.Container {
 		Image: r.stringAt(c, "image"),
 	}
 	ct.MeshProxy = meshProxies[ct.Name]
+	ct.Helper = isHelperImage(ct.Image)
 	if ports := r.seqAt(c, "ports"); ports != nil {
 		for j, p := range ports.Content {
-			ct.Ports++
+			if !IsMetricsPort(scalar(p, "name")) {
+				ct.Ports++
+			}
 			if hp := r.at("ports["+strconv.Itoa(j)+"]").intAt(p, "hostPort"); hp != nil && *hp > 0 {
 				ct.HostPort = true
 			}
@@ -314,6 +321,7 @@ func readContainer(r *reader, c *yaml.Node, i int) plan.Container {
 		}
 	case lookup(pre, "httpGet") != nil:
 		ct.Hook = plan.HookHTTPGet
+		ct.HookPath = scalar(pre, "httpGet", "path")
 	default:
 		ct.Hook = plan.HookOther
 	}

@@ -168,6 +168,7 @@ kind: TargetGroupBinding
 metadata: {name: web-tg-a, namespace: shop}
 spec:
   serviceRef: {name: web, port: 80}
+  targetType: ip
 ---
 apiVersion: elbv2.k8s.aws/v1beta1
 kind: TargetGroupBinding
@@ -232,8 +233,10 @@ metadata: {name: shop}
 		service []string
 	}{
 		// TGBs link through the Service, sorted; the api TGB names a
-		// Service that is not in the input and links nothing.
-		{"shop/web", web, []string{"web-tg-a", "web-tg-b"}, intp(3), []string{"web"}},
+		// Service that is not in the input and links nothing. Only ip
+		// targets count for gates (web-tg-b has no targetType: checked
+		// below).
+		{"shop/web", web, []string{"web-tg-a"}, intp(3), []string{"web"}},
 		{"shop/api", api, nil, nil, nil},
 		// the TGBs are in another namespace; the HPA there has no
 		// minReplicas, which defaults to 1.
@@ -247,6 +250,9 @@ metadata: {name: shop}
 			}
 			if !reflect.DeepEqual(f.Services, tc.service) {
 				t.Errorf("Services = %q, want %q", f.Services, tc.service)
+			}
+			if tc.name == "shop/web" && !reflect.DeepEqual(f.InstanceTargetGroups, []string{"web-tg-b"}) {
+				t.Errorf("InstanceTargetGroups = %q, want [web-tg-b]", f.InstanceTargetGroups)
 			}
 			switch {
 			case tc.hpaMin == nil && f.HPAMinReplicas != nil:

@@ -51,13 +51,28 @@ type LB struct {
 	byName map[string]*Object
 }
 
-// Key is how the LB index names an object of a namespace.
-func Key(namespace, name string) string { return namespace + "/" + name }
+// Key is how the indexes name an object of a namespace. An object without
+// metadata.namespace is matched with those in default (Namespace).
+func Key(namespace, name string) string { return Namespace(namespace) + "/" + name }
+
+// Namespace is the namespace an object is matched in: default when it has
+// none. kubectl applies an object without a namespace to the namespace of
+// its context, most often default, and input that mixes both forms (a Helm
+// chart's templates with and without {{ .Release.Namespace }}) means one
+// namespace; when the objects are meant for another namespace, kustomize's
+// namespace field or kpt set-namespace sets it on all of them.
+func Namespace(ns string) string {
+	if ns == "" {
+		return "default"
+	}
+	return ns
+}
 
 // Service is a v1 Service as the companions need it.
 type Service struct {
 	*Object
 	Type              string
+	ClusterIP         string
 	LoadBalancerClass string
 	Annotations       map[string]string
 	Labels            map[string]string
@@ -190,6 +205,7 @@ func (ix *Index) indexLB(o *Object) {
 		s := &Service{
 			Object:            o,
 			Type:              scalar(y, "spec", "type"),
+			ClusterIP:         scalar(y, "spec", "clusterIP"),
 			LoadBalancerClass: scalar(y, "spec", "loadBalancerClass"),
 			Annotations:       lenientMap(y, "metadata", "annotations"),
 			Labels:            lenientMap(y, "metadata", "labels"),
@@ -229,33 +245,7 @@ func (ix *Index) indexLB(o *Object) {
 		lb.Ingresses = append(lb.Ingresses, r)
 		lb.addRoute(r)
 	case o.Kind == "HTTPRoute" && group == "gateway.networking.k8s.io":
-		r := &Route{Object: o, Annotations: lenientMap(y, "metadata", "annotations")}
-		for _, p := range lenientSeq(y, "spec", "parentRefs") {
-			g, k := scalar(p, "group"), scalar(p, "kind")
-			ns := scalar(p, "namespace")
-			if ns == "" {
-				ns = o.Namespace
-			}
-			switch {
-			case (k == "" || k == "Gateway") && (g == "" && lookup(p, "group") == nil || g == "gateway.networking.k8s.io"):
-				r.Gateways = append(r.Gateways, Key(ns, scalar(p, "name")))
-			case k == "Service":
-				r.Mesh = true
-			}
-		}
-		for _, rule := range lenientSeq(y, "spec", "rules") {
-			for _, b := range lenientSeq(rule, "backendRefs") {
-				g, k := scalar(b, "group"), scalar(b, "kind")
-				if g != "" || (k != "" && k != "Service") {
-					continue // ServiceImport, other backends
-				}
-				ns := scalar(b, "namespace")
-				if ns == "" {
-					ns = o.Namespace
-				}
-				r.Backends = append(r.Backends, Backend{Service: Key(ns, scalar(b, "name")), Port: scalar(b, "port")})
-			}
-		}
+		r := readRoute(o)
 		lb.HTTPRoutes = append(lb.HTTPRoutes, r)
 		lb.addRoute(r)
 	case group == "networking.gke.io" && (o.Kind == "GCPBackendPolicy" || o.Kind == "HealthCheckPolicy"):
@@ -316,10 +306,10 @@ func (lb *LB) addPDB(o *Object) {
 	if sel != nil && sel.Kind == yaml.MappingNode {
 		p.Selector = readSelector(sel, matchLabels)
 	}
-	ns := lb.pdbs[o.Namespace]
+	ns := lb.pdbs[Namespace(o.Namespace)]
 	if ns == nil {
 		ns = &namespacePDBs{byPair: map[string][]*PDB{}}
-		lb.pdbs[o.Namespace] = ns
+		lb.pdbs[Namespace(o.Namespace)] = ns
 	}
 	if len(matchLabels) == 0 {
 		ns.others = append(ns.others, p)
@@ -366,7 +356,7 @@ func readSelector(sel *yaml.Node, matchLabels map[string]string) labels.Selector
 // PDBsSelecting lists the budgets of a namespace that select pods with
 // these labels, by name.
 func (lb *LB) PDBsSelecting(namespace string, podLabels map[string]string) []*PDB {
-	ns := lb.pdbs[namespace]
+	ns := lb.pdbs[Namespace(namespace)]
 	if ns == nil {
 		return nil
 	}
@@ -411,9 +401,10 @@ type ContainerPort struct {
 	Number int
 }
 
-// HTTPGet is an httpGet probe handler as written.
+// HTTPGet is an httpGet probe handler as written; Host is its Host header
+// (httpHeaders), "" when it sends none.
 type HTTPGet struct {
-	Path, Port, Scheme string
+	Path, Port, Scheme, Host string
 }
 
 // PortNumber resolves a port (number or name) of the container; 0 when it
@@ -453,6 +444,11 @@ func (w *Workload) Containers() []Container {
 		}
 		if g := walk(c, "readinessProbe", "httpGet"); g != nil && g.Kind == yaml.MappingNode {
 			ct.Probe = &HTTPGet{Path: scalar(g, "path"), Port: scalar(g, "port"), Scheme: strings.ToUpper(scalar(g, "scheme"))}
+			for _, h := range lenientSeq(g, "httpHeaders") {
+				if strings.EqualFold(scalar(h, "name"), "Host") {
+					ct.Probe.Host = scalar(h, "value")
+				}
+			}
 		}
 		out = append(out, ct)
 	}

@@ -87,11 +87,13 @@ func TestMesh_IstioDrain(t *testing.T) {
 		"user hold false, enforce":              {"generic", []func(*config.Config){enforce}, []func(*Workload){facts(MeshFacts{IstioHold: meshBoolp(false)})}, 30, 30, true, ""},
 		"hold off by config":                    {"generic", []func(*config.Config){func(c *config.Config) { c.Istio.HoldApplication = false }}, nil, 30, 30, false, ""},
 		// The app may work until the grace period ends: the drain follows
-		// a long one the user set (an upload API), never P + D alone.
-		"user grace 300: drain follows it":   {"generic", nil, []func(*Workload){grace(300)}, 300, 300, true, ""},
-		"user grace 300, eks-alb":            {"eks-alb", nil, []func(*Workload){grace(300)}, 300, 300, true, ""},
-		"user grace 300, enforce: profile's": {"generic", []func(*config.Config){enforce}, []func(*Workload){grace(300)}, 30, 30, true, ""},
-		"user grace 300, spot cap":           {"gke-autopilot", []func(*config.Config){spot}, []func(*Workload){grace(300)}, 25, 25, true, ""},
+		// a long one the user set (an upload API), never P + D alone. A
+		// grace period set without a preStop is the app's own need (D), in
+		// every mode: T = P + 300.
+		"user grace 300: drain follows it": {"generic", nil, []func(*Workload){grace(300)}, 310, 310, true, ""},
+		"user grace 300, eks-alb":          {"eks-alb", nil, []func(*Workload){grace(300)}, 370, 370, true, ""},
+		"user grace 300, enforce: still D": {"generic", []func(*config.Config){enforce}, []func(*Workload){grace(300)}, 310, 310, true, ""},
+		"user grace 300, spot cap":         {"gke-autopilot", []func(*config.Config){spot}, []func(*Workload){grace(300)}, 25, 25, true, ""},
 	}
 	for name, tc := range testCases {
 		t.Run(name, func(t *testing.T) {
@@ -193,7 +195,9 @@ func TestMesh_LinkerdWait(t *testing.T) {
 		"user wait too short: raised": {"generic", nil, []func(*Workload){facts(MeshFacts{LinkerdWait: intp(5)})}, 29, 30},
 		"enforce":                     {"generic", []func(*config.Config){enforce}, []func(*Workload){facts(MeshFacts{LinkerdWait: intp(45)})}, 29, 30},
 		"spot cap":                    {"gke-autopilot", []func(*config.Config){spot}, []func(*Workload){facts(MeshFacts{LinkerdWait: intp(60)})}, 24, 25},
-		"user grace 300":              {"generic", nil, []func(*Workload){grace(300)}, 299, 300},
+		// A grace period set without a preStop is the app's own need (D = 300):
+		// T = P + D = 310, and the proxy waits until just before it.
+		"user grace 300": {"generic", nil, []func(*Workload){grace(300)}, 309, 310},
 	}
 	for name, tc := range testCases {
 		t.Run(name, func(t *testing.T) {

@@ -19,9 +19,18 @@ const (
 	AnnotationShutdown = AnnotationPrefix + "shutdown-seconds"
 	AnnotationMinReady = AnnotationPrefix + "min-ready-seconds"
 	AnnotationShell    = AnnotationPrefix + "shell"
+	// AnnotationExposed "true"/"false" says whether the workload is behind
+	// the platform's load balancer when the input does not show it.
+	AnnotationExposed = AnnotationPrefix + "exposed"
+	// AnnotationDrainHelpers lists (comma-separated) containers the app
+	// needs while it drains: their preStop covers P + D.
+	AnnotationDrainHelpers = AnnotationPrefix + "drain-helpers"
+	// AnnotationRollingUpdate "true" lets mode enforce replace Recreate on a
+	// single-replica workload no Service selects.
+	AnnotationRollingUpdate = AnnotationPrefix + "rolling-update"
 )
 
-var knownAnnotations = []string{AnnotationSkip, AnnotationPreStop, AnnotationShutdown, AnnotationMinReady, AnnotationShell}
+var knownAnnotations = []string{AnnotationSkip, AnnotationPreStop, AnnotationShutdown, AnnotationMinReady, AnnotationShell, AnnotationExposed, AnnotationDrainHelpers, AnnotationRollingUpdate}
 
 // DefaultGrace is the API default of terminationGracePeriodSeconds; the plan
 // never fills in a shorter one.
@@ -66,6 +75,9 @@ type Hook struct {
 	// HTTPPath/HTTPPort for MechHTTPGet.
 	HTTPPath string
 	HTTPPort string
+	// Helper: a container the app needs while it drains; its preStop
+	// covers P + D.
+	Helper bool
 }
 
 // Rollout is the strategy the plan wants; empty strings leave a field alone.
@@ -78,8 +90,17 @@ type Rollout struct {
 
 // Plan is what the function will make true of one workload.
 type Plan struct {
+	// Kind of the workload (the messages differ by how each kind rolls).
+	Kind string
 	// Skip is the reason the workload is left alone ("" when planned).
 	Skip string
+	// Path says how traffic reaches the pods and whose numbers apply
+	// ("behind HTTPRoute shop/web (Gateway shop/gw) → gke-neg",
+	// "in-cluster only → generic").
+	Path string
+	// NoSurge: the rollout cannot place a second pod beside the old one
+	// (Recreate, StatefulSet, hostPort, hostNetwork, one pod per node).
+	NoSurge bool
 	// LBStop (L), PreStop (P: the longest hook of the pod after the plan),
 	// Shutdown (D) and Grace (T): the shutdown timeline, in seconds.
 	LBStop, PreStop, Shutdown, Grace int
@@ -90,6 +111,10 @@ type Plan struct {
 	// MinReady to write when SetMinReady.
 	MinReady    int
 	SetMinReady bool
+	// ProgressDeadline to write when SetProgressDeadline (it must stay
+	// above minReadySeconds).
+	ProgressDeadline    int
+	SetProgressDeadline bool
 	// Gates to add to readinessGates.
 	Gates []string
 	// Rollout strategy fields to write.
@@ -118,7 +143,7 @@ const PodSpecPath = "spec.template.spec"
 
 // Make plans one workload.
 func Make(w *Workload, c *config.Config) *Plan {
-	p := &Plan{LBStop: c.Profile.LBStopSeconds}
+	p := &Plan{Kind: w.Kind, LBStop: c.Profile.LBStopSeconds}
 	if v, ok := w.Annotations[AnnotationSkip]; ok && v == "true" {
 		p.Skip = "opted out with " + AnnotationSkip + `: "true"`
 		return p
@@ -127,7 +152,9 @@ func Make(w *Workload, c *config.Config) *Plan {
 		p.Skip = "it has no pod template (spec.workloadRef): plan the referenced Deployment instead"
 		return p
 	}
-	nums := resolveNumbers(w, c, p)
+	w = sleepEndpoints(w, c)
+	prof := planPath(w, c, p)
+	nums := resolveNumbers(w, c, p, prof)
 	if p.HasErrors() {
 		return p
 	}
@@ -138,42 +165,159 @@ func Make(w *Workload, c *config.Config) *Plan {
 		}
 	}
 	switch {
-	case len(w.Services) > 0:
+	case len(w.Services) > len(w.MetricsServices):
 		serving = true
 	case serving:
-		p.add(Info, "", "no Service in the input selects its pods; planned as serving because it declares container ports")
+		p.add(Info, "", "no Service in the input selects its pods%s; planned as serving because it declares container ports", metricsAside(w))
 	default:
-		p.Skip = "no Service in the input selects its pods and no container declares a port: not serving traffic"
+		p.Skip = "no Service in the input selects its pods" + metricsAside(w) + " and no container declares a port other than metrics: not serving traffic"
 		return p
 	}
 
-	kept := planHooks(w, c, p, nums)
+	kept := planHooks(w, c, p, nums, prof)
 	proxy := planMesh(w, c, p)
 	planGrace(w, c, p, nums, kept, proxy)
+	planHelpers(w, c, p)
 	finishMesh(w, c, p)
 	planMinReady(w, c, p, nums)
 	planGates(w, c, p)
 	planStrategy(w, c, p)
+	planDeadline(w, p)
 	planWarnings(w, p)
 	return p
+}
+
+// sleepEndpoints reads the length of httpGet preStops on the configured
+// sleep endpoint (what the plan writes for shell-less images below 1.30)
+// from their path, so that they count as sleeps and not as scripts.
+func sleepEndpoints(w *Workload, c *config.Config) *Workload {
+	before, after, ok := strings.Cut(c.SleepEndpointPath, "{seconds}")
+	if !ok {
+		return w
+	}
+	cp := *w
+	cp.Containers = slices.Clone(w.Containers)
+	for i, ct := range cp.Containers {
+		if ct.Hook != HookHTTPGet || !strings.HasPrefix(ct.HookPath, before) || !strings.HasSuffix(ct.HookPath, after) || len(ct.HookPath) < len(before)+len(after) {
+			continue
+		}
+		if n, err := strconv.Atoi(ct.HookPath[len(before) : len(ct.HookPath)-len(after)]); err == nil && n >= 0 {
+			cp.Containers[i].HookSeconds = n
+		}
+	}
+	return &cp
+}
+
+func metricsAside(w *Workload) string {
+	if len(w.MetricsServices) > 0 {
+		return " but for metrics (" + strings.Join(w.MetricsServices, ", ") + ")"
+	}
+	return ""
 }
 
 // numbers are the targets after profile, config and annotations.
 type numbers struct {
 	preStop, shutdown, minReady int
 	// preStopPinned: the preStop was set by config or annotation, not the
-	// profile, so a cap must not shorten it.
-	preStopPinned bool
-	shell         *bool
+	// profile, so a cap must not shorten it; shutdownPinned alike.
+	preStopPinned, shutdownPinned bool
+	// shutdownOwn: shutdown is the time the user's grace period leaves the
+	// app after SIGTERM; the grace period is then P + D exactly, without
+	// the API default as a floor (else a second run would read back more).
+	shutdownOwn bool
+	shell       *bool
+	// helpers named by annotation.
+	helpers []string
+	// rolling: the workload opted in to RollingUpdate under enforce.
+	rolling bool
 }
 
-func resolveNumbers(w *Workload, c *config.Config, p *Plan) numbers {
-	n := numbers{preStop: c.Profile.PreStopSeconds, shutdown: c.Profile.ShutdownSeconds, minReady: c.Profile.MinReadySeconds}
+// planPath finds the paths that reach the workload and returns the profile
+// whose L, preStop and minReadySeconds apply: the slowest of them.
+func planPath(w *Workload, c *config.Config, p *Plan) profile.Profile {
+	exposed := ""
+	if v, ok := w.Annotations[AnnotationExposed]; ok {
+		if v != "true" && v != "false" {
+			p.add(Error, "metadata.annotations."+AnnotationExposed, "%q is not true or false", v)
+		} else {
+			exposed = v
+		}
+	}
+	inCluster := c.Profile.ForPath(profile.PathInCluster, "")
+	if exposed == "false" {
+		p.Path = fmt.Sprintf("in-cluster only (%s: \"false\") → %s", AnnotationExposed, inCluster.Name)
+		p.LBStop = inCluster.LBStopSeconds
+		return inCluster
+	}
+	best := inCluster
+	var parts []string
+	for _, path := range w.Paths {
+		kind := path.Kind
+		class := path.Class
+		if c.Profile.LB.Kind != profile.LBNone {
+			switch {
+			case kind == profile.PathIngress && !c.Profile.LB.ServesIngress(path.Class, path.Controller):
+				kind = profile.PathProxy
+			case kind == profile.PathGateway && !c.Profile.LB.ServesGateway(path.Class, path.ClassKnown):
+				kind = profile.PathProxy
+			}
+		}
+		if kind == profile.PathProxy && path.Controller != "" {
+			class = path.Controller
+		}
+		q := c.Profile.ForPath(kind, class)
+		what := path.Via
+		if kind == profile.PathProxy {
+			what += fmt.Sprintf(" (class %q: an in-cluster proxy)", path.Class)
+		}
+		parts = append(parts, what+" → "+q.Name)
+		if len(parts) == 1 || slower(q, best) {
+			best = q
+		}
+	}
+	switch {
+	case len(parts) > 0:
+		p.Path = "behind " + strings.Join(parts, ", ")
+		if len(parts) > 1 {
+			p.Path += "; the slowest, " + best.Name + ", applies"
+		}
+	case exposed == "true":
+		best = c.Profile
+		p.Path = fmt.Sprintf("behind the load balancer (%s: \"true\") → %s", AnnotationExposed, best.Name)
+	case c.Exposure == config.ExposureAll:
+		best = c.Profile
+		p.Path = "behind the load balancer (exposure all) → " + best.Name
+	case c.Profile.Name == inCluster.Name:
+		p.Path = "no load-balancer entry in the input → " + inCluster.Name
+	case c.Exposure == config.ExposureAuto && !w.InputHasEntries:
+		best = c.Profile
+		p.Path = "behind the load balancer (no route in the input: exposure auto) → " + best.Name
+	default:
+		p.Path = "in-cluster only → " + inCluster.Name
+	}
+	p.LBStop = best.LBStopSeconds
+	return best
+}
+
+// slower reports whether a path with profile a takes longer to stop
+// sending (or to admit a new pod) than one with b.
+func slower(a, b profile.Profile) bool {
+	if a.LBStopSeconds != b.LBStopSeconds {
+		return a.LBStopSeconds > b.LBStopSeconds
+	}
+	if a.MinReadySeconds != b.MinReadySeconds {
+		return a.MinReadySeconds > b.MinReadySeconds
+	}
+	return a.PreStopSeconds > b.PreStopSeconds
+}
+
+func resolveNumbers(w *Workload, c *config.Config, p *Plan, prof profile.Profile) numbers {
+	n := numbers{preStop: prof.PreStopSeconds, shutdown: c.Profile.ShutdownSeconds, minReady: prof.MinReadySeconds}
 	if c.PreStopSeconds != nil {
 		n.preStop, n.preStopPinned = *c.PreStopSeconds, true
 	}
 	if c.ShutdownSeconds != nil {
-		n.shutdown = *c.ShutdownSeconds
+		n.shutdown, n.shutdownPinned = *c.ShutdownSeconds, true
 	}
 	if c.MinReadySeconds != nil {
 		n.minReady = *c.MinReadySeconds
@@ -190,7 +334,7 @@ func resolveNumbers(w *Workload, c *config.Config, p *Plan) numbers {
 		case AnnotationPreStop:
 			dst, n.preStopPinned = &n.preStop, true
 		case AnnotationShutdown:
-			dst = &n.shutdown
+			dst, n.shutdownPinned = &n.shutdown, true
 		case AnnotationMinReady:
 			dst = &n.minReady
 		case AnnotationShell:
@@ -206,6 +350,26 @@ func resolveNumbers(w *Workload, c *config.Config, p *Plan) numbers {
 				p.add(Error, field(key), "%q is not true or false", v)
 			}
 			continue
+		case AnnotationExposed:
+			continue // planPath
+		case AnnotationRollingUpdate:
+			if v != "true" && v != "false" {
+				p.add(Error, field(key), "%q is not true or false", v)
+			}
+			n.rolling = v == "true"
+			continue
+		case AnnotationDrainHelpers:
+			for _, name := range strings.Split(v, ",") {
+				if name = strings.TrimSpace(name); name == "" {
+					continue
+				}
+				if !slices.ContainsFunc(w.Containers, func(ct Container) bool { return ct.Name == name }) {
+					p.add(Warning, field(key), "names %q, which is not a container of the pod; it has no effect", name)
+					continue
+				}
+				n.helpers = append(n.helpers, name)
+			}
+			continue
 		default:
 			p.add(Warning, field(key), "unknown annotation (known: %s); it has no effect", strings.Join(knownAnnotations, ", "))
 			continue
@@ -217,16 +381,85 @@ func resolveNumbers(w *Workload, c *config.Config, p *Plan) numbers {
 		}
 		*dst = s
 	}
-	if cap := c.GraceCap(); cap > 0 && n.preStopPinned && n.preStop >= cap {
-		p.add(Error, field(AnnotationPreStop), "a %d s preStop cannot fit under the %d s grace-period cap of profile %s with spot (at most %d s)", n.preStop, cap, c.Profile.Name, cap-1)
+	if cap := graceCap(w, c); cap > 0 && n.preStopPinned && n.preStop >= cap {
+		p.add(Error, field(AnnotationPreStop), "a %d s preStop cannot fit under %s (at most %d s)", n.preStop, capWhere(w, c), cap-1)
+	}
+	if own := ownShutdown(w); !n.shutdownPinned && own >= 0 {
+		// The time a grace period the user set leaves after the user's
+		// preStop (all of it, without one) is the app's own shutdown
+		// need: it keeps that long after SIGTERM, after the plan's preStop.
+		// (On the function's own output this reads back the same D.)
+		n.shutdown, n.shutdownOwn = own, true
+	}
+	for _, path := range w.Paths {
+		if path.RequestTimeout <= n.shutdown {
+			continue
+		}
+		if n.shutdownPinned {
+			p.add(Warning, "", "%s lets a request run %d s (%s), longer than the %d s shutdown budget that is set: requests still running when the app must exit are cut", path.Via, path.RequestTimeout, path.RequestTimeoutField, n.shutdown)
+			continue
+		}
+		n.shutdown = path.RequestTimeout
+		p.add(Info, "", "shutdown budget raised to %d s: %s lets a request run that long (%s)", n.shutdown, path.Via, path.RequestTimeoutField)
 	}
 	return n
+}
+
+// ownShutdown is the time the pods get after SIGTERM as the user wrote them:
+// the grace period less the longest preStop of known length (-1 when the
+// grace period is not set, or shorter than that preStop).
+func ownShutdown(w *Workload) int {
+	if w.Grace == nil {
+		return -1
+	}
+	pre := 0
+	for _, ct := range w.Containers {
+		if !ct.MeshProxy && !ct.Helper && ct.HookSeconds > 0 {
+			pre = max(pre, ct.HookSeconds)
+		}
+	}
+	if pre > *w.Grace {
+		return -1
+	}
+	return *w.Grace - pre
+}
+
+// graceCap is the grace-period cap on the workload's pods: the profile's
+// Spot cap when they select Spot capacity or the config says spot: true.
+func graceCap(w *Workload, c *config.Config) int {
+	if c.Spot || w.Spot {
+		return c.Profile.SpotGraceCap
+	}
+	return 0
+}
+
+func capWhere(w *Workload, c *config.Config) string {
+	if c.Spot {
+		return fmt.Sprintf("the %d s grace-period cap of profile %s with spot", graceCap(w, c), c.Profile.Name)
+	}
+	return fmt.Sprintf("the %d s grace-period cap of profile %s on Spot capacity, which the pods select", graceCap(w, c), c.Profile.Name)
+}
+
+// shelllessImages are image-name parts of images known to have no /bin/sh.
+// Beyond the generic markers (distroless, Chainguard, scratch), images of
+// common components, checked in their build files: kube-state-metrics
+// (Dockerfile: FROM gcr.io/distroless/static), metrics-server (Dockerfile:
+// FROM gcr.io/distroless/static), KEDA (Dockerfile: FROM
+// gcr.io/distroless/static:nonroot), cert-manager (make/base_images.mk:
+// gcr.io/distroless/static-debian12 and base-debian12), CoreDNS
+// (Dockerfile: FROM scratch) and the AWS Load Balancer Controller
+// (Dockerfile: FROM eks-distro-minimal-base-nonroot).
+var shelllessImages = []string{
+	"distroless", "chainguard", "cgr.dev/", "scratch", "static-debian", "/static:",
+	"kube-state-metrics/kube-state-metrics", "metrics-server/metrics-server",
+	"kedacore/keda", "jetstack/cert-manager-", "coredns/coredns",
+	"eks/aws-load-balancer-controller",
 }
 
 // shellless reports whether an image is known to have no /bin/sh.
 func shellless(image string, c *config.Config) bool {
 	img := strings.ToLower(image)
-	for _, pat := range append([]string{"distroless", "chainguard", "cgr.dev/", "scratch", "static-debian", "/static:"}, c.ShelllessImages...) {
+	for _, pat := range append(append([]string(nil), shelllessImages...), c.ShelllessImages...) {
 		if pat != "" && strings.Contains(img, strings.ToLower(pat)) {
 			return true
 		}
@@ -237,43 +470,48 @@ func shellless(image string, c *config.Config) bool {
 // replaceable reports whether enforce mode may replace an existing hook: only
 // plain sleeps are; a custom drain command is the user's logic.
 func replaceable(ct Container) bool {
-	return ct.Hook == HookSleep || (ct.Hook == HookExec && ct.HookSeconds >= 0)
+	return ct.Hook == HookSleep || (ct.Hook != HookNone && ct.HookSeconds >= 0)
 }
 
 // planHooks plans each container's preStop and returns the longest hook the
-// user wrote and the plan keeps.
-func planHooks(w *Workload, c *config.Config, p *Plan, n numbers) (kept int) {
+// user wrote and the plan keeps (a script of unknown length counts as 0).
+func planHooks(w *Workload, c *config.Config, p *Plan, n numbers, prof profile.Profile) (kept int) {
 	native := !c.KubernetesVersion.IsSet() || c.KubernetesVersion.AtLeast(1, 30)
 	longest := 0
+	var guessed []string
 	for _, ct := range w.Containers {
 		if ct.MeshProxy {
 			continue
 		}
+		helper := ct.Helper || slices.Contains(n.helpers, ct.Name)
 		field := fmt.Sprintf("%s.containers[name=%s].lifecycle.preStop", PodSpecPath, ct.Name)
 		if ct.Hook != HookNone && !(c.Mode == config.ModeEnforce && replaceable(ct)) {
 			secs := ct.HookSeconds
 			if secs < 0 {
-				// A custom hook of unknown length: assume it takes no longer
-				// than the planned preStop (shortened to fit a cap, as the
-				// plan's own hooks are: the hook this plan writes must pass
-				// the next run).
-				secs = reachable(c, n)
-				p.add(Info, field, "kept the container's own %s preStop; its length is unknown, so the plan assumes %d s", ct.Hook, secs)
+				// A script (ingress-nginx's /wait-shutdown sends SIGTERM at
+				// once) has no length the plan can know: it is not counted
+				// as keeping the pod serving.
+				secs = 0
+				if p.LBStop > 0 && !helper {
+					p.add(Warning, field, "kept the container's own %s preStop; its length is unknown, so it is not counted as keeping the pod serving: unless it waits %d s (the load balancer of %s stops sending by then) before the app stops, new requests reach a stopping app", ct.Hook, p.LBStop, prof.Name)
+				}
 			} else if secs > config.MaxSeconds {
 				// Its grace period would pass what the next run reads back.
 				p.add(Error, field, "the container's own preStop of %d s is longer than a day (%d s); shorten it", secs, config.MaxSeconds)
 				continue
-			} else if secs < p.LBStop && secs < reachable(c, n) {
-				p.add(Warning, field, "kept the container's own preStop of %d s, shorter than the %d s the load balancer needs to stop sending (%s); raise it or use mode: enforce", secs, p.LBStop, c.Profile.Name)
+			} else if secs < p.LBStop && secs < reachable(w, c, n) && !helper {
+				p.add(Warning, field, "kept the container's own preStop of %d s, shorter than the %d s the load balancer needs to stop sending (%s); raise it or use mode: enforce", secs, p.LBStop, prof.Name)
 			}
-			longest = max(longest, secs)
-			kept = max(kept, secs)
+			if !helper {
+				longest = max(longest, secs)
+				kept = max(kept, secs)
+			}
 			continue
 		}
 		if n.preStop == 0 {
 			continue
 		}
-		h := Hook{Index: ct.Index, Name: ct.Name, Seconds: n.preStop}
+		h := Hook{Index: ct.Index, Name: ct.Name, Seconds: n.preStop, Helper: helper}
 		hasShell := !shellless(ct.Image, c)
 		if n.shell != nil {
 			hasShell = *n.shell
@@ -283,6 +521,9 @@ func planHooks(w *Workload, c *config.Config, p *Plan, n numbers) (kept int) {
 			h.Mechanism = MechSleep
 		case hasShell:
 			h.Mechanism = MechExec
+			if n.shell == nil {
+				guessed = append(guessed, ct.Image)
+			}
 		case c.SleepEndpointPath != "":
 			h.Mechanism = MechHTTPGet
 			h.HTTPPath = strings.ReplaceAll(c.SleepEndpointPath, "{seconds}", strconv.Itoa(n.preStop))
@@ -297,7 +538,12 @@ func planHooks(w *Workload, c *config.Config, p *Plan, n numbers) (kept int) {
 			continue
 		}
 		p.Hooks = append(p.Hooks, h)
-		longest = max(longest, n.preStop)
+		if !helper {
+			longest = max(longest, n.preStop)
+		}
+	}
+	if len(guessed) > 0 {
+		p.add(Warning, PodSpecPath+".containers", "the exec sleep assumes /bin/sh in %s, which is not known to lack one; if it is distroless or scratch-based the hook fails and the pod stops at once: annotate %s: \"false\" (or list the image in shelllessImages), or \"true\" to confirm", strings.Join(guessed, ", "), AnnotationShell)
 	}
 	p.PreStop = longest
 	return kept
@@ -305,33 +551,76 @@ func planHooks(w *Workload, c *config.Config, p *Plan, n numbers) (kept int) {
 
 // reachable is the longest preStop the plan could give: the profile's or the
 // configured one, shortened to fit a grace-period cap.
-func reachable(c *config.Config, n numbers) int {
-	if cap := c.GraceCap(); cap > 0 && !n.preStopPinned {
+func reachable(w *Workload, c *config.Config, n numbers) int {
+	if cap := graceCap(w, c); cap > 0 && !n.preStopPinned {
 		return min(n.preStop, max(cap-n.shutdown, 1))
 	}
 	return n.preStop
 }
 
+// planHelpers gives the helpers the app needs while it drains (a database
+// or auth proxy) a preStop that covers the app's preStop and shutdown, P +
+// D, so that they exit after it; at most T − 1 (a sleep must end inside the
+// grace period).
+func planHelpers(w *Workload, c *config.Config, p *Plan) {
+	for i := range p.Hooks {
+		if !p.Hooks[i].Helper {
+			continue
+		}
+		s := min(p.PreStop+p.Shutdown, p.Grace-1)
+		if s <= 0 {
+			continue
+		}
+		p.Hooks[i].Seconds = s
+		if p.Hooks[i].Mechanism == MechHTTPGet {
+			p.Hooks[i].HTTPPath = strings.ReplaceAll(c.SleepEndpointPath, "{seconds}", strconv.Itoa(s))
+		}
+	}
+}
+
 // proxy is how long the grace period must be for a mesh proxy setting the
 // user wrote and the plan keeps (0: none).
 func planGrace(w *Workload, c *config.Config, p *Plan, n numbers, kept, proxy int) {
+	if w.Grace == nil && !n.shutdownPinned && !n.shutdownOwn {
+		// Without a grace period the app has the API default after its
+		// preStop, less the plan's preStop: at least the profile's D. (The
+		// grace period written is then P + D, which a second run reads
+		// back as the same D.)
+		n.shutdown = max(n.shutdown, DefaultGrace-p.PreStop)
+	}
 	p.Shutdown = n.shutdown
 	needed := p.PreStop + n.shutdown
-	if p.PreStop > 0 && n.shutdown == 0 {
+	helpers := slices.ContainsFunc(p.Hooks, func(h Hook) bool { return h.Helper })
+	if (p.PreStop > 0 && n.shutdown == 0) || helpers {
 		needed++ // a sleep action must end before the grace period does
 	}
-	target := max(needed, DefaultGrace, proxy)
-	if c.Mode != config.ModeEnforce && w.Grace != nil {
+	floor := DefaultGrace
+	if n.shutdownOwn {
+		floor = 0
+	}
+	target := max(needed, floor, proxy)
+	script := false
+	for _, ct := range w.Containers {
+		script = script || (!ct.MeshProxy && ct.Hook != HookNone && ct.HookSeconds < 0)
+	}
+	if (c.Mode != config.ModeEnforce || script) && w.Grace != nil {
+		// Mode default never lowers; no mode lowers the grace period of a
+		// pod whose own preStop script is kept: its length is unknown.
 		target = max(target, *w.Grace)
 	}
+	if w.Grace != nil && target == *w.Grace && target > needed && !n.shutdownPinned {
+		// The user's grace period is kept (a kept script, or a preStop
+		// shorter than the one it replaces): the app gets the rest.
+		p.Shutdown = target - p.PreStop
+	}
 	field := PodSpecPath + ".terminationGracePeriodSeconds"
-	if cap := c.GraceCap(); cap > 0 && target > cap {
+	if cap := graceCap(w, c); cap > 0 && target > cap {
 		if w.Grace != nil && *w.Grace > cap {
-			p.add(Warning, field, "lowered from %d s to the %d s cap of profile %s with spot, which the platform would enforce anyway", *w.Grace, cap, c.Profile.Name)
+			p.add(Warning, field, "lowered from %d s to %s, which the platform would enforce anyway", *w.Grace, capWhere(w, c))
 		}
 		target = cap
 		if needed > cap {
-			shrinkToCap(c, p, n, kept, cap)
+			shrinkToCap(w, c, p, n, kept, cap)
 		}
 	}
 	p.Grace = target
@@ -339,15 +628,26 @@ func planGrace(w *Workload, c *config.Config, p *Plan, n numbers, kept, proxy in
 	if p.PreStop+p.Shutdown > p.Grace && !p.HasErrors() {
 		p.add(Warning, field, "%d s does not cover the %d s preStop plus %d s of shutdown", p.Grace, p.PreStop, p.Shutdown)
 	}
+	if before := ownShutdown(w); before >= 0 && !p.HasErrors() {
+		if after := p.Grace - p.PreStop; after < before && p.Shutdown == n.shutdown {
+			p.add(Warning, field, "the app gets %d s after SIGTERM instead of %d s (grace period %d s, preStop %d s)", after, before, p.Grace, p.PreStop)
+		}
+	}
 }
 
 // shrinkToCap fits P + D under a grace-period cap. A profile preStop shrinks
 // (the platform's cap wins over its advice); a pinned one, or a hook the user
 // wrote, keeps its length and the shutdown budget shrinks instead.
-func shrinkToCap(c *config.Config, p *Plan, n numbers, kept, cap int) {
+func shrinkToCap(w *Workload, c *config.Config, p *Plan, n numbers, kept, cap int) {
 	from := p.PreStop
 	if !n.preStopPinned {
 		budget := max(cap-p.Shutdown, 1)
+		if n.shutdownOwn {
+			// A shutdown budget the user's grace period set shrinks first
+			// (with a warning), down to the profile's D: the preStop is
+			// what keeps new requests away.
+			budget = max(cap-min(p.Shutdown, c.Profile.ShutdownSeconds), 1)
+		}
 		for i := range p.Hooks {
 			p.Hooks[i].Seconds = min(p.Hooks[i].Seconds, budget)
 			if p.Hooks[i].Mechanism == MechHTTPGet {
@@ -358,9 +658,11 @@ func shrinkToCap(c *config.Config, p *Plan, n numbers, kept, cap int) {
 	}
 	p.PreStop = kept
 	for _, h := range p.Hooks {
-		p.PreStop = max(p.PreStop, h.Seconds)
+		if !h.Helper {
+			p.PreStop = max(p.PreStop, h.Seconds)
+		}
 	}
-	where := fmt.Sprintf("the %d s grace-period cap of profile %s with spot", cap, c.Profile.Name)
+	where := capWhere(w, c)
 	if p.PreStop < from {
 		msg := fmt.Sprintf("preStop shortened from %d s to %d s (by %d s) to fit %s", from, p.PreStop, from-p.PreStop, where)
 		if p.PreStop < p.LBStop {
@@ -403,11 +705,35 @@ func planGates(w *Workload, c *config.Config, p *Plan) {
 			have[g] = true
 		}
 	}
+	if len(w.InstanceTargetGroups) > 0 {
+		// aws-load-balancer-controller docs/deploy/pod_readiness_gate.md:
+		// the gate "only works with target-type: ip"; with instance
+		// targets the controller never sets the condition.
+		p.add(Warning, PodSpecPath+".readinessGates", "no target-health readiness gate for TargetGroupBinding %s: its targetType is not ip, and the AWS Load Balancer Controller sets the condition only for ip targets (the pods would never become Ready); set spec.targetType: ip on the binding if its target group is of type ip", strings.Join(w.InstanceTargetGroups, ", "))
+	}
+}
+
+// noSurge says why a new pod cannot start beside the old one ("" when it
+// can): a host port or the host's network, or one pod per node.
+func noSurge(w *Workload) string {
+	if w.HostNetwork {
+		return "the pods use the host's network (hostNetwork: true)"
+	}
+	for _, ct := range w.Containers {
+		if ct.HostPort {
+			return fmt.Sprintf("container %s binds a hostPort", ct.Name)
+		}
+	}
+	if w.RequiredAntiAffinity && w.Kind != "DaemonSet" {
+		return "a required pod anti-affinity allows one pod per node (kubernetes.io/hostname)"
+	}
+	return ""
 }
 
 func planStrategy(w *Workload, c *config.Config, p *Plan) {
 	enforce := c.Mode == config.ModeEnforce
 	s := w.Strategy
+	blocked := noSurge(w)
 	switch w.Kind {
 	case "Deployment", "Rollout":
 		// params is where maxSurge and maxUnavailable live: under
@@ -425,10 +751,18 @@ func planStrategy(w *Workload, c *config.Config, p *Plan) {
 			params = base
 		}
 		if w.Kind == "Deployment" && s.Type == "Recreate" {
-			if enforce && !w.HasPVC {
+			p.NoSurge = true
+			single := (w.Replicas == nil || *w.Replicas < 2) && w.HPAMinReplicas == nil
+			switch {
+			case blocked != "":
+				p.add(Info, base+".type", "Recreate kept: %s, so a new pod cannot start beside the old one", blocked)
+			case enforce && !w.HasPVC && single && len(w.Services) == 0 && !numbersRolling(w):
+				p.add(Warning, base+".type", "Recreate kept: a single replica that no Service selects is likely a controller that must never run twice; annotate %s: \"true\" to roll it with a surge", AnnotationRollingUpdate)
+			case enforce && !w.HasPVC:
 				p.add(Warning, base+".type", "Recreate stops every pod before new ones start; replaced with RollingUpdate (maxUnavailable 0)")
 				p.Strategy = Rollout{Type: "RollingUpdate", MaxUnavailable: "0", MaxSurge: c.MaxSurge}
-			} else {
+				p.NoSurge = false
+			default:
 				why := ""
 				if w.HasPVC {
 					why = " (kept: the pods mount a PersistentVolumeClaim, which a surge may not be able to attach)"
@@ -438,6 +772,19 @@ func planStrategy(w *Workload, c *config.Config, p *Plan) {
 			return
 		}
 		unavail := s.MaxUnavailable
+		if blocked != "" {
+			p.NoSurge = true
+			if unavail == "" || isZero(unavail) {
+				p.Strategy.MaxUnavailable = "1"
+				if w.Kind == "Deployment" && s.Type == "" {
+					p.Strategy.Type = "RollingUpdate"
+				}
+				p.add(Warning, params+".maxUnavailable", "%s, so a surge pod can never be placed where an old one runs: maxUnavailable 1 lets the rollout replace one pod at a time (each replacement leaves a gap)", blocked)
+			} else {
+				p.add(Warning, params+".maxUnavailable", "%s, so no surge can be placed: maxUnavailable %s kept; each replacement leaves a gap", blocked, unavail)
+			}
+			return
+		}
 		switch {
 		case unavail == "":
 			if isZero(s.MaxSurge) && !enforce {
@@ -459,37 +806,78 @@ func planStrategy(w *Workload, c *config.Config, p *Plan) {
 			p.Strategy.Type = "RollingUpdate"
 		}
 	case "DaemonSet":
+		p.NoSurge = true // one pod per node, whatever the surge
 		if s.Type == "OnDelete" {
 			p.add(Info, "spec.updateStrategy.type", "OnDelete: pods are replaced only when deleted by hand")
 			return
 		}
-		hostPort := false
-		for _, ct := range w.Containers {
-			hostPort = hostPort || ct.HostPort
+		params := "spec.updateStrategy.rollingUpdate"
+		if blocked != "" {
+			// A surge pod of a DaemonSet runs on the same node as the old
+			// one: with a host port or the host network it cannot start
+			// (Kubernetes docs, "Perform a Rolling Update on a DaemonSet":
+			// maxSurge).
+			if (s.MaxSurge != "" && !isZero(s.MaxSurge)) || isZero(s.MaxUnavailable) {
+				p.Strategy = Rollout{MaxUnavailable: "1", MaxSurge: "0"}
+				p.add(Warning, params, "%s, so a surge pod cannot start beside the old one on its node and the rollout would stall: maxSurge 0, maxUnavailable 1 (each node has a gap while its pod is replaced)", blocked)
+			} else {
+				p.add(Warning, params, "%s, so a new pod cannot start beside the old one on the same node: each node has a gap while its pod is replaced", blocked)
+			}
+			return
 		}
-		if hostPort {
-			p.add(Warning, "spec.updateStrategy.rollingUpdate", "a container binds a hostPort, so a new pod cannot start beside the old one on the same node: each node has a gap while its pod is replaced")
+		if isZero(s.MaxSurge) && !enforce {
+			p.add(Warning, params+".maxSurge", "maxSurge 0 kept (never two pods of it on one node): each node's pod is down while it is replaced; mode enforce, or a maxSurge, keeps it serving")
 			return
 		}
 		if s.MaxUnavailable == "" || (enforce && !isZero(s.MaxUnavailable)) {
 			p.Strategy.MaxUnavailable = "0"
 		} else if !isZero(s.MaxUnavailable) {
-			p.add(Warning, "spec.updateStrategy.rollingUpdate.maxUnavailable", "maxUnavailable %s takes a node's pod down before its replacement is ready; 0 with maxSurge 1 keeps it serving (kept in mode default)", s.MaxUnavailable)
+			p.add(Warning, params+".maxUnavailable", "maxUnavailable %s takes a node's pod down before its replacement is ready; 0 with a surge keeps it serving (kept in mode default)", s.MaxUnavailable)
 			return
 		}
 		if s.MaxSurge == "" || isZero(s.MaxSurge) {
 			p.Strategy.MaxSurge = "1"
+			if c.MaxSurgeSet {
+				p.Strategy.MaxSurge = c.MaxSurge
+			}
 		}
 		if s.Type == "" {
 			p.Strategy.Type = "RollingUpdate"
 		}
 	case "StatefulSet":
+		p.NoSurge = true
 		if s.Type == "OnDelete" {
 			p.add(Info, "spec.updateStrategy.type", "OnDelete: pods are replaced only when deleted by hand")
 		}
 		// StatefulSets cannot surge: pods are replaced one at a time, and
 		// minReadySeconds with the preStop is what keeps traffic safe.
 	}
+}
+
+// numbersRolling reports the opt-in to RollingUpdate by annotation.
+func numbersRolling(w *Workload) bool { return w.Annotations[AnnotationRollingUpdate] == "true" }
+
+// DefaultProgressDeadline is the API default of progressDeadlineSeconds
+// (Deployment; Argo Rollouts uses the same).
+const DefaultProgressDeadline = 600
+
+// planDeadline keeps progressDeadlineSeconds above minReadySeconds: the API
+// server rejects a Deployment whose deadline is not greater
+// (kubernetes/kubernetes pkg/apis/apps/validation ValidateDeploymentSpec:
+// "must be greater than minReadySeconds"; Argo Rollouts validates the same).
+func planDeadline(w *Workload, p *Plan) {
+	if w.Kind != "Deployment" && w.Kind != "Rollout" {
+		return
+	}
+	have := DefaultProgressDeadline
+	if w.ProgressDeadline != nil {
+		have = *w.ProgressDeadline
+	}
+	if p.MinReady < have {
+		return
+	}
+	p.ProgressDeadline, p.SetProgressDeadline = p.MinReady+DefaultProgressDeadline, true
+	p.add(Info, "spec.progressDeadlineSeconds", "raised from %d s to %d s: it must stay greater than minReadySeconds (%d s), or the API server rejects the %s", have, p.ProgressDeadline, p.MinReady, w.Kind)
 }
 
 func isZero(v string) bool { return v == "0" || v == "0%" }
@@ -506,7 +894,14 @@ func planWarnings(w *Workload, p *Plan) {
 			if w.Replicas != nil {
 				n = *w.Replicas
 			}
-			p.add(Warning, "spec.replicas", "%d replica: a node drain or eviction takes the only pod down (a rollout surges first, a drain does not)", n)
+			switch {
+			case w.Kind == "StatefulSet":
+				p.add(Warning, "spec.replicas", "%d replica: a StatefulSet stops its pod before the replacement starts, so every rollout, drain or eviction takes the only pod down: an outage", n)
+			case p.NoSurge:
+				p.add(Warning, "spec.replicas", "%d replica: it cannot surge, so every rollout, drain or eviction takes the only pod down", n)
+			default:
+				p.add(Warning, "spec.replicas", "%d replica: a node drain or eviction takes the only pod down (a rollout surges first, a drain does not)", n)
+			}
 		}
 	}
 	anyProbe, anyPorts := false, false

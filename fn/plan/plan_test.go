@@ -146,8 +146,11 @@ func TestMake_Profiles(t *testing.T) {
 			if !p.SetGrace {
 				t.Errorf("SetGrace = false on a workload without a grace period")
 			}
-			if p.PreStop != prof.PreStopSeconds || p.Shutdown != prof.ShutdownSeconds || p.LBStop != prof.LBStopSeconds {
-				t.Errorf("P, D, L = %d, %d, %d; want %d, %d, %d", p.PreStop, p.Shutdown, p.LBStop, prof.PreStopSeconds, prof.ShutdownSeconds, prof.LBStopSeconds)
+			// without a grace period, D is what the API default leaves after
+			// the preStop, at least the profile's D
+			wantD := max(prof.ShutdownSeconds, DefaultGrace-prof.PreStopSeconds)
+			if p.PreStop != prof.PreStopSeconds || p.Shutdown != wantD || p.LBStop != prof.LBStopSeconds {
+				t.Errorf("P, D, L = %d, %d, %d; want %d, %d, %d", p.PreStop, p.Shutdown, p.LBStop, prof.PreStopSeconds, wantD, prof.LBStopSeconds)
 			}
 			if p.PreStop < p.LBStop {
 				t.Errorf("profile preStop %d ends before the LB stops sending at %d", p.PreStop, p.LBStop)
@@ -310,7 +313,7 @@ func TestMake_SpotCap(t *testing.T) {
 		if p.Grace != 25 || !p.SetGrace {
 			t.Fatalf("want T 25 set: %s", dump(p))
 		}
-		if len(find(p, Warning, graceField, "lowered from 60 s to the 25 s cap")) != 1 {
+		if len(find(p, Warning, graceField, "lowered from 60 s to the 25 s grace-period cap")) != 1 {
 			t.Errorf("no warning about lowering 60 to 25: %s", dump(p))
 		}
 	})
@@ -608,10 +611,17 @@ func TestMake_ExistingPreStop(t *testing.T) {
 			profile: "generic", w: fns(userHook(HookExec, 25)),
 			hooks: map[int]int{}, pre: 25, grace: 45,
 		},
-		"default keeps a custom hook and assumes the planned length": {
+		"default keeps a custom hook and does not count it": {
+			// ingress-nginx's /wait-shutdown sends SIGTERM at once: a
+			// script's length is unknown, so it is no P.
 			profile: "generic", w: fns(userHook(HookExec, -1)),
-			hooks: map[int]int{}, pre: 10, grace: 30,
-			finding: []string{"info", hookField, "length is unknown"},
+			hooks: map[int]int{}, pre: 0, grace: 30,
+			finding: []string{"warning", hookField, "length is unknown, so it is not counted"},
+		},
+		"no mode lowers the grace period of a kept script": {
+			profile: "generic", cfg: fns(enforce), w: fns(userHook(HookExec, -1), grace(300)),
+			hooks: map[int]int{}, pre: 0, grace: 300,
+			finding: []string{"warning", hookField, "waits 5 s"},
 		},
 		"enforce replaces a plain sleep": {
 			profile: "generic", cfg: fns(enforce), w: fns(userHook(HookSleep, 40)),
@@ -623,12 +633,13 @@ func TestMake_ExistingPreStop(t *testing.T) {
 		},
 		"enforce keeps a custom exec script": {
 			profile: "generic", cfg: fns(enforce), w: fns(userHook(HookExec, -1)),
-			hooks: map[int]int{}, pre: 10, grace: 30,
-			finding: []string{"info", hookField, "kept the container's own exec preStop"},
+			hooks: map[int]int{}, pre: 0, grace: 30,
+			finding: []string{"warning", hookField, "kept the container's own exec preStop"},
 		},
 		"enforce keeps an httpGet hook": {
 			profile: "generic", cfg: fns(enforce), w: fns(userHook(HookHTTPGet, -1)),
-			hooks: map[int]int{}, pre: 10, grace: 30,
+			hooks: map[int]int{}, pre: 0, grace: 30,
+			finding: []string{"warning", hookField, "kept the container's own httpGet preStop"},
 		},
 		"the longest hook of the pod counts": {
 			profile: "generic",
@@ -675,15 +686,21 @@ func TestMake_Grace(t *testing.T) {
 		grace    int
 		setGrace bool
 	}{
-		"default keeps a longer user value":               {profile: "generic", w: fns(grace(120)), grace: 120, setGrace: false},
-		"enforce sets the plan":                           {profile: "generic", cfg: fns(enforce), w: fns(grace(120)), grace: 30, setGrace: true},
-		"default raises a short user value":               {profile: "eks-alb", w: fns(grace(30)), grace: 90, setGrace: true},
-		"default keeps a user value that fits":            {profile: "generic", w: fns(grace(30)), grace: 30, setGrace: false},
-		"enforce keeps a user value equal to the plan":    {profile: "eks-fargate-alb", cfg: fns(enforce), w: fns(grace(70)), grace: 70, setGrace: false},
-		"default never fills in less than 30":             {profile: "ingress-nginx", grace: 30, setGrace: true},
-		"user value below 30 is raised to the default 30": {profile: "ingress-nginx", w: fns(grace(10)), grace: 30, setGrace: true},
-		"autopilot spot: user 60 lowered to the cap":      {profile: "gke-autopilot", cfg: fns(spot), w: fns(grace(60)), grace: 25, setGrace: true},
-		"autopilot spot, enforce: the cap":                {profile: "gke-autopilot", cfg: fns(spot, enforce), w: fns(grace(60)), grace: 25, setGrace: true},
+		// A grace period without a preStop is the app's shutdown need D:
+		// T = P + D.
+		"a user value without preStop is D":              {profile: "generic", w: fns(grace(120)), grace: 130, setGrace: true},
+		"enforce: a user value without preStop is D too": {profile: "generic", cfg: fns(enforce), w: fns(grace(120)), grace: 130, setGrace: true},
+		"a user 30 without preStop is D under eks-alb":   {profile: "eks-alb", w: fns(grace(30)), grace: 100, setGrace: true},
+		"shutdownSeconds set: the user value is no D":    {profile: "generic", cfg: fns(func(c *config.Config) { c.ShutdownSeconds = intp(20) }), w: fns(grace(120)), grace: 120, setGrace: false},
+		"default keeps a longer user value with a hook":  {profile: "generic", w: fns(grace(120), userHook(HookSleep, 10)), grace: 120, setGrace: false},
+		// the user's 110 s after the preStop is the app's need, in enforce too
+		"enforce keeps the app's time after SIGTERM":   {profile: "generic", cfg: fns(enforce), w: fns(grace(120), userHook(HookSleep, 40)), grace: 90, setGrace: true},
+		"default raises a short user value":            {profile: "eks-alb", w: fns(grace(30), userHook(HookSleep, 70)), grace: 90, setGrace: true},
+		"enforce keeps a user value equal to the plan": {profile: "eks-fargate-alb", cfg: fns(enforce), w: fns(grace(70), userHook(HookSleep, 60)), grace: 70, setGrace: false},
+		"default never fills in less than 30":          {profile: "ingress-nginx", grace: 30, setGrace: true},
+		"a user value below 30 is P + D, no floor":     {profile: "ingress-nginx", w: fns(grace(10)), grace: 15, setGrace: true},
+		"autopilot spot: user 60 lowered to the cap":   {profile: "gke-autopilot", cfg: fns(spot), w: fns(grace(60)), grace: 25, setGrace: true},
+		"autopilot spot, enforce: the cap":             {profile: "gke-autopilot", cfg: fns(spot, enforce), w: fns(grace(60)), grace: 25, setGrace: true},
 	}
 	for name, tc := range testCases {
 		t.Run(name, func(t *testing.T) {
@@ -971,7 +988,7 @@ func TestMake_Replicas(t *testing.T) {
 		"replicas unset means 1":        {kind: "Deployment", field: "spec.replicas", msg: "1 replica"},
 		"replicas 0":                    {kind: "Deployment", replicas: intp(0), field: "spec.replicas", msg: "0 replica"},
 		"replicas 2":                    {kind: "Deployment", replicas: intp(2), field: "-"},
-		"StatefulSet replicas 1":        {kind: "StatefulSet", replicas: intp(1), field: "spec.replicas"},
+		"StatefulSet replicas 1":        {kind: "StatefulSet", replicas: intp(1), field: "spec.replicas", msg: "stops its pod before the replacement starts"},
 		"Rollout replicas 1":            {kind: "Rollout", replicas: intp(1), field: "spec.replicas"},
 		"DaemonSet has no replicas":     {kind: "DaemonSet", field: "-"},
 		"HPA minReplicas 1":             {kind: "Deployment", replicas: intp(3), hpaMin: intp(1), field: "", msg: "minReplicas 1"},

@@ -197,22 +197,10 @@ func workloads(planned []companion.Planned) string {
 func (r *run) servesIngress(rt *inventory.Route) (bool, string) {
 	class := rt.Class
 	if class == "" {
-		if r.lb.DefaultIngressClass == "" {
-			return true, "" // the profile says what routes traffic
-		}
 		class = r.lb.DefaultIngressClass
 	}
-	for _, c := range r.prof.IngressClasses {
-		if c == class {
-			return true, ""
-		}
-	}
-	if ctrl, ok := r.lb.IngressClasses[class]; ok {
-		for _, c := range r.prof.IngressControllers {
-			if c == ctrl {
-				return true, ""
-			}
-		}
+	if r.prof.ServesIngress(class, r.lb.IngressClasses[class]) {
+		return true, ""
 	}
 	return false, fmt.Sprintf("its class %q is not one the load balancer of profile %s serves (%s); load balancer settings left alone",
 		class, r.c.Config.Profile.Name, strings.Join(append(append([]string{}, r.prof.IngressClasses...), r.prof.IngressControllers...), ", "))
@@ -237,13 +225,8 @@ func (r *run) servedIngresses() []*inventory.Route {
 func (r *run) servesHTTPRoute(rt *inventory.Route) bool {
 	for _, g := range rt.Gateways {
 		class, ok := r.lb.Gateways[g]
-		if !ok {
+		if r.prof.ServesGateway(class, ok) {
 			return true
-		}
-		for _, p := range r.prof.GatewayClassPrefixes {
-			if strings.HasPrefix(class, p) {
-				return true
-			}
 		}
 	}
 	return false

@@ -48,6 +48,10 @@ type HealthCheck struct {
 	Path string
 	// Port is the container port the probe uses.
 	Port int
+	// Host is the probe's Host header ("" when it sends none): an app that
+	// routes by Host answers the load balancer's check as it answers the
+	// probe only with the same header.
+	Host string
 	// ServingPort is the container port the Service sends traffic to (0:
 	// unknown); a check on the serving port only probes the readiness
 	// endpoint when the two are the same.
@@ -55,6 +59,9 @@ type HealthCheck struct {
 }
 
 func (h HealthCheck) String() string {
+	if h.Host != "" {
+		return fmt.Sprintf("%s %s on port %d, Host %s", h.Type, h.Path, h.Port, h.Host)
+	}
 	return fmt.Sprintf("%s %s on port %d", h.Type, h.Path, h.Port)
 }
 
@@ -105,6 +112,12 @@ func policyConfig(h HealthCheck) *yaml.Node {
 	_, _ = edit.Set(n, "", edit.Str("USE_FIXED_PORT"), k, "portSpecification")
 	_, _ = edit.Set(n, "", edit.Int(h.Port), k, "port")
 	_, _ = edit.Set(n, "", edit.Str(h.Path), k, "requestPath")
+	if h.Host != "" {
+		// HealthCheckPolicy httpHealthCheck.host: "the value of the host
+		// header in the HTTP health check request" (gke-healthcheckpolicies
+		// CRD in testdata/crds).
+		_, _ = edit.Set(n, "", edit.Str(h.Host), k, "host")
+	}
 	return n.YNode()
 }
 
@@ -145,6 +158,9 @@ func (f HealthCheckPolicyConfig) Apply(n *yaml.RNode) ([]edit.Change, []Kept, er
 		Apply(*yaml.RNode) ([]edit.Change, []Kept, error)
 	}
 	fs = append(fs, Fill{Path: append(append([]string{}, check...), "requestPath"), Value: edit.Str(f.Check.Path), Overwrite: f.Overwrite})
+	if f.Check.Host != "" {
+		fs = append(fs, Fill{Path: append(append([]string{}, check...), "host"), Value: edit.Str(f.Check.Host), Overwrite: f.Overwrite})
+	}
 	hc := at(n.YNode(), check...)
 	noPort := at(hc, "port") == nil && at(hc, "portName") == nil && at(hc, "portSpecification") == nil
 	if noPort || f.Overwrite {

@@ -170,7 +170,7 @@ func probeCheck(w *inventory.Workload, target string) (*HealthCheck, string) {
 	if c.Probe.Scheme == "HTTPS" {
 		typ = "HTTPS"
 	}
-	return &HealthCheck{Type: typ, Path: path, Port: port, ServingPort: c.PortNumber(target)}, ""
+	return &HealthCheck{Type: typ, Path: path, Port: port, ServingPort: c.PortNumber(target), Host: c.Probe.Host}, ""
 }
 
 // negAnnotation turns container-native load balancing on for the Service.
@@ -298,6 +298,11 @@ func (r *run) backendConfig(svc *inventory.Service, ports []string, d Drain, h *
 		why += fmt.Sprintf("; health check from the readinessProbe (%s)", h)
 	}
 	why += "; serves " + workloads(planned)
+	if h != nil && h.Host != "" {
+		// BackendConfig's healthCheck has no host field (kubernetes/ingress-gce
+		// pkg/apis/backendconfig/v1/types.go HealthCheckConfig).
+		r.c.Report(plan.Warning, svc.Object, "", "the readinessProbe sends Host %s, which a BackendConfig health check cannot: the load balancer checks without it; an app that routes by Host may fail the check (a Gateway's HealthCheckPolicy can set it)", h.Host)
+	}
 	if needDefault {
 		r.update(svc.Object, "references BackendConfig "+ours+" for the ports without one; "+why, func(n *yaml.RNode) ([]edit.Change, []Kept, error) {
 			return JSONKey{Annotation: key, Key: "default", Value: ours, Overwrite: true}.Apply(n)

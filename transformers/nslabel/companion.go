@@ -42,7 +42,7 @@ func (Companion) Apply(c *companion.Context) error {
 			if ns == "" {
 				where = "the namespace these workloads are deployed to"
 			}
-			c.Report(plan.Warning, &first[ns].Object, "metadata.namespace", "%s is not in the input: label it %s=enabled so that the AWS Load Balancer Controller injects target-health readiness gates into its pods", where, AWSGateInject)
+			c.Report(plan.Warning, nil, "", "%s is not in the input: label it %s=enabled so that the AWS Load Balancer Controller injects target-health readiness gates into its pods", where, AWSGateInject)
 			continue
 		}
 		var kept string

@@ -2,6 +2,7 @@ package pdb
 
 import (
 	"fmt"
+	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -29,6 +30,8 @@ func (Companion) Apply(c *companion.Context) error {
 	}
 	lb := c.Index.LB()
 	maxUnavailable := c.Config.PDBMaxUnavailable()
+	var added []string
+	defer func() { runFinding(c, added) }()
 	for _, p := range c.Planned {
 		w := p.Workload
 		if !kinds[w.Kind] {
@@ -62,12 +65,27 @@ func (Companion) Apply(c *companion.Context) error {
 		}
 		n := New(w.Namespace, name, sel, maxUnavailable)
 		c.Place(n, &w.Object)
+		added = append(added, inventory.Key(w.Namespace, name))
 		c.Add(n, fmt.Sprintf(
 			"node drains evict at most %s of the %d pods of %s %s (%s) at a time, so each evicted pod goes through its preStop while the others serve",
 			maxUnavailable, replicas, w.Kind, w.Name, from))
 		c.Serve(&w.Object, fmt.Sprintf("PodDisruptionBudget %s (maxUnavailable %s)", name, maxUnavailable))
 	}
 	return nil
+}
+
+// runFinding says once per run which budgets were added and what a second
+// budget for the same pods does: the eviction API refuses to evict a pod that
+// more than one budget selects (kubernetes/kubernetes
+// pkg/registry/core/pod/storage/eviction.go: "This pod has more than one
+// PodDisruptionBudget, which the eviction subresource does not support"),
+// so every drain of those pods fails.
+func runFinding(c *companion.Context, added []string) {
+	if len(added) == 0 || c.Audit() {
+		return
+	}
+	c.Report(plan.Info, nil, "", "added %d PodDisruptionBudget(s) (%s): a budget for the same pods that lives outside the input (another repo, a Helm release, a platform policy) makes every eviction of them fail, and node drains with it; set %s: false to add none, or keep your own budget in the input (it is then used instead)",
+		len(added), strings.Join(added, ", "), c.Config.Path("pdbEnabled"))
 }
 
 // covered handles a budget of the input that selects the workload's pods:

@@ -18,11 +18,21 @@ import (
 // APIVersion of the budgets the function writes (policy/v1, GA in 1.21).
 const APIVersion = "policy/v1"
 
-// New is the budget of a workload: maxUnavailable and a copy of the
-// workload's spec.selector.
+// UnhealthyPodEvictionPolicy of the budgets the function writes. With the
+// default (IfHealthyBudget) a pod that is running but not Ready can only be
+// evicted while the budget holds, so one crash-looping replica blocks every
+// eviction of the app's pods and node drains stall whenever the app is
+// degraded; AlwaysAllow lets unhealthy pods go (KEP-3017: alpha 1.26, beta
+// and on by default 1.27, GA 1.31; PodDisruptionBudgetSpec in k8s.io/api
+// policy/v1).
+const UnhealthyPodEvictionPolicy = "AlwaysAllow"
+
+// New is the budget of a workload: maxUnavailable, a copy of the workload's
+// spec.selector and unhealthyPodEvictionPolicy.
 func New(namespace, name string, selector *yaml.Node, maxUnavailable string) *yaml.RNode {
 	n := companion.NewObject(APIVersion, "PodDisruptionBudget", namespace, name)
 	_, _ = edit.Set(n, "", edit.IntOrString(maxUnavailable), "spec", "maxUnavailable")
+	_, _ = edit.Set(n, "", edit.Str(UnhealthyPodEvictionPolicy), "spec", "unhealthyPodEvictionPolicy")
 	sel := yaml.CopyYNode(selector)
 	uncomment(sel)
 	_, _ = edit.Set(n, "", sel, "spec", "selector")
@@ -41,16 +51,29 @@ func uncomment(n *yaml.Node) {
 }
 
 // MaxUnavailable sets an added budget's maxUnavailable (the config may have
-// changed since it was added).
+// changed since it was added) and its unhealthyPodEvictionPolicy (budgets
+// added by earlier versions have none).
 type MaxUnavailable struct{ Value string }
 
 // Apply edits the budget in place.
 func (f MaxUnavailable) Apply(n *yaml.RNode) ([]edit.Change, error) {
-	c, err := edit.Set(n, "", edit.IntOrString(f.Value), "spec", "maxUnavailable")
-	if err != nil || c == nil {
-		return nil, err
+	var out []edit.Change
+	for _, set := range []struct {
+		v    *yaml.Node
+		path []string
+	}{
+		{edit.IntOrString(f.Value), []string{"spec", "maxUnavailable"}},
+		{edit.Str(UnhealthyPodEvictionPolicy), []string{"spec", "unhealthyPodEvictionPolicy"}},
+	} {
+		c, err := edit.Set(n, "", set.v, set.path...)
+		if err != nil {
+			return nil, err
+		}
+		if c != nil {
+			out = append(out, *c)
+		}
 	}
-	return []edit.Change{*c}, nil
+	return out, nil
 }
 
 // Blocks says why a budget allows no voluntary eviction of a workload's

@@ -47,6 +47,7 @@ metadata:
     app.kubernetes.io/managed-by: graceful-rollout
 spec:
   maxUnavailable: 25%
+  unhealthyPodEvictionPolicy: AlwaysAllow
   selector:
     matchLabels:
       app: web
@@ -63,13 +64,15 @@ spec:
 
 func TestMaxUnavailable(t *testing.T) {
 	n := yaml.MustParse("apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: web}\nspec:\n  maxUnavailable: 1\n")
-	for i, want := range []int{1, 0} {
+	// maxUnavailable and the unhealthyPodEvictionPolicy budgets added by
+	// earlier versions lack; then nothing
+	for i, want := range []int{2, 0} {
 		cs, err := MaxUnavailable{Value: "2"}.Apply(n)
 		if err != nil || len(cs) != want {
 			t.Fatalf("apply %d: %v, %v; want %d changes", i, cs, err, want)
 		}
 	}
-	if !strings.Contains(n.MustString(), "maxUnavailable: 2") {
+	if !strings.Contains(n.MustString(), "maxUnavailable: 2") || !strings.Contains(n.MustString(), "unhealthyPodEvictionPolicy: AlwaysAllow") {
 		t.Errorf("got %s", n.MustString())
 	}
 }

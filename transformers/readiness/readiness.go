@@ -11,7 +11,8 @@ import (
 	"github.com/graceful-rollout/graceful-rollout/transformers/edit"
 )
 
-// Filter applies minReadySeconds and readiness gates of a Plan.
+// Filter applies minReadySeconds (and the progressDeadlineSeconds that must
+// stay above it) and readiness gates of a Plan.
 type Filter struct {
 	Plan *plan.Plan
 }
@@ -21,6 +22,16 @@ func (f Filter) Apply(w *yaml.RNode) ([]edit.Change, error) {
 	var changes []edit.Change
 	if f.Plan.SetMinReady {
 		c, err := edit.Set(w, "", edit.Int(f.Plan.MinReady), "spec", "minReadySeconds")
+		if err != nil {
+			return nil, err
+		}
+		if c != nil {
+			changes = append(changes, *c)
+		}
+	}
+	if f.Plan.SetProgressDeadline {
+		// after minReadySeconds: the API server requires it to be greater
+		c, err := edit.Set(w, "", edit.Int(f.Plan.ProgressDeadline), "spec", "progressDeadlineSeconds")
 		if err != nil {
 			return nil, err
 		}
