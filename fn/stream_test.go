@@ -2,6 +2,7 @@ package fn
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -62,7 +63,7 @@ func TestStream(t *testing.T) {
 	if strings.Contains(got, "config.kubernetes.io") || strings.Contains(got, "empty.yaml") {
 		t.Errorf("output carries reader annotations or the empty document:\n%s", got)
 	}
-	if !strings.Contains(errb.String(), "graceful-rollout: [info] apps/v1/Deployment/web: LB stops sending by 20s") {
+	if !regexp.MustCompile(`(?m)^graceful-rollout: \[info\] apps/v1/Deployment/web: .*LB stops sending by 20s`).MatchString(errb.String()) {
 		t.Errorf("stderr has no result line for the Deployment:\n%s", errb.String())
 	}
 }
