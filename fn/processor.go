@@ -280,7 +280,11 @@ func Timeline(p *plan.Plan) string {
 	if p.Path != "" {
 		b.WriteString(p.Path + ": ")
 	}
-	fmt.Fprintf(&b, "LB stops sending by %ds, preStop ends at %ds", p.LBStop, p.PreStop)
+	sender := "LB stops sending"
+	if p.InCluster {
+		sender = "endpoints removed"
+	}
+	fmt.Fprintf(&b, "%s by %ds, preStop ends at %ds", sender, p.LBStop, p.PreStop)
 	if p.PreStop < p.LBStop {
 		fmt.Fprintf(&b, " (%ds too early)", p.LBStop-p.PreStop)
 	}

@@ -146,7 +146,7 @@ func (ix *Index) linkPaths(w *Workload) {
 			f.MetricsServices = append(f.MetricsServices, name)
 		}
 		if s.Type == "LoadBalancer" {
-			f.Paths = append(f.Paths, plan.Path{Kind: profile.PathServiceLB, Via: "Service " + shown(w.Namespace, name), Class: s.LoadBalancerClass})
+			f.Paths = append(f.Paths, plan.Path{Kind: profile.PathServiceLB, Via: "LoadBalancer Service " + shown(w.Namespace, name), Class: s.LoadBalancerClass})
 		}
 		if standaloneNEG(s) {
 			f.Paths = append(f.Paths, plan.Path{Kind: profile.PathNEG, Via: "Service " + shown(w.Namespace, name) + " (standalone NEG)"})

@@ -101,6 +101,9 @@ type Plan struct {
 	// NoSurge: the rollout cannot place a second pod beside the old one
 	// (Recreate, StatefulSet, hostPort, hostNetwork, one pod per node).
 	NoSurge bool
+	// InCluster: the in-cluster numbers apply (kube-proxy or the mesh sends
+	// to the pods; L is the endpoint sync, not a load balancer's).
+	InCluster bool
 	// LBStop (L), PreStop (P: the longest hook of the pod after the plan),
 	// Shutdown (D) and Grace (T): the shutdown timeline, in seconds.
 	LBStop, PreStop, Shutdown, Grace int
@@ -246,7 +249,7 @@ func planPath(w *Workload, c *config.Config, p *Plan) profile.Profile {
 	inCluster := c.Profile.ForPath(profile.PathInCluster, "")
 	if exposed == "false" {
 		p.Path = fmt.Sprintf("in-cluster only (%s: \"false\") → %s", AnnotationExposed, inCluster.Name)
-		p.LBStop = inCluster.LBStopSeconds
+		p.LBStop, p.InCluster = inCluster.LBStopSeconds, true
 		return inCluster
 	}
 	best := inCluster
@@ -296,6 +299,7 @@ func planPath(w *Workload, c *config.Config, p *Plan) profile.Profile {
 		p.Path = "in-cluster only → " + inCluster.Name
 	}
 	p.LBStop = best.LBStopSeconds
+	p.InCluster = best.Name == inCluster.Name
 	return best
 }
 
