@@ -10,7 +10,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"github.com/graceful-rollout/graceful-rollout/transformers/edit"
+	"github.com/graceful-rollout/graceful-rollout/internal/edit"
 )
 
 // ExplainInputError turns an error of the SDK's ResourceList reader into

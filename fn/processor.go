@@ -17,7 +17,7 @@ import (
 	"github.com/graceful-rollout/graceful-rollout/fn/inventory"
 	"github.com/graceful-rollout/graceful-rollout/fn/plan"
 	"github.com/graceful-rollout/graceful-rollout/fn/profile"
-	"github.com/graceful-rollout/graceful-rollout/transformers/edit"
+	"github.com/graceful-rollout/graceful-rollout/internal/edit"
 	"github.com/graceful-rollout/graceful-rollout/transformers/lbpolicy"
 	"github.com/graceful-rollout/graceful-rollout/transformers/lifecycle"
 	"github.com/graceful-rollout/graceful-rollout/transformers/mesh"

@@ -7,7 +7,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/graceful-rollout/graceful-rollout/fn/plan"
-	"github.com/graceful-rollout/graceful-rollout/transformers/edit"
+	"github.com/graceful-rollout/graceful-rollout/internal/edit"
 )
 
 // Application Gateway Ingress Controller annotations (AGIC docs,

@@ -13,7 +13,7 @@ import (
 	"github.com/graceful-rollout/graceful-rollout/fn/inventory"
 	"github.com/graceful-rollout/graceful-rollout/fn/plan"
 	"github.com/graceful-rollout/graceful-rollout/fn/profile"
-	"github.com/graceful-rollout/graceful-rollout/transformers/edit"
+	"github.com/graceful-rollout/graceful-rollout/internal/edit"
 )
 
 // AnnotationDrain on a Service or an Ingress pins the drain timeout of the

@@ -11,7 +11,7 @@ import (
 	"github.com/graceful-rollout/graceful-rollout/fn/companion"
 	"github.com/graceful-rollout/graceful-rollout/fn/inventory"
 	"github.com/graceful-rollout/graceful-rollout/fn/plan"
-	"github.com/graceful-rollout/graceful-rollout/transformers/edit"
+	"github.com/graceful-rollout/graceful-rollout/internal/edit"
 )
 
 // gkeBackend is a Service a GKE load balancer sends to.

@@ -12,7 +12,7 @@ import (
 	"github.com/graceful-rollout/graceful-rollout/fn/config"
 	"github.com/graceful-rollout/graceful-rollout/fn/inventory"
 	"github.com/graceful-rollout/graceful-rollout/fn/plan"
-	"github.com/graceful-rollout/graceful-rollout/transformers/edit"
+	"github.com/graceful-rollout/graceful-rollout/internal/edit"
 )
 
 // Companion generates or completes the Istio DestinationRule and

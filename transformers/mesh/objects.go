@@ -17,7 +17,7 @@ import (
 
 	"github.com/graceful-rollout/graceful-rollout/fn/companion"
 	"github.com/graceful-rollout/graceful-rollout/fn/config"
-	"github.com/graceful-rollout/graceful-rollout/transformers/edit"
+	"github.com/graceful-rollout/graceful-rollout/internal/edit"
 )
 
 // Labels and names of the objects the function generates.

@@ -8,7 +8,7 @@ import (
 	"github.com/graceful-rollout/graceful-rollout/fn/inventory"
 	"github.com/graceful-rollout/graceful-rollout/fn/plan"
 	"github.com/graceful-rollout/graceful-rollout/fn/profile"
-	"github.com/graceful-rollout/graceful-rollout/transformers/edit"
+	"github.com/graceful-rollout/graceful-rollout/internal/edit"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 

@@ -7,7 +7,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"github.com/graceful-rollout/graceful-rollout/transformers/edit"
+	"github.com/graceful-rollout/graceful-rollout/internal/edit"
 )
 
 const field = "metadata.labels.elbv2.k8s.aws/pod-readiness-gate-inject"

@@ -9,7 +9,7 @@ import (
 	"github.com/graceful-rollout/graceful-rollout/fn/companion"
 	"github.com/graceful-rollout/graceful-rollout/fn/inventory"
 	"github.com/graceful-rollout/graceful-rollout/fn/plan"
-	"github.com/graceful-rollout/graceful-rollout/transformers/edit"
+	"github.com/graceful-rollout/graceful-rollout/internal/edit"
 )
 
 // Companion adds a PodDisruptionBudget (maxUnavailable from the config, 1 by

@@ -15,7 +15,7 @@ import (
 
 	"github.com/graceful-rollout/graceful-rollout/fn/config"
 	"github.com/graceful-rollout/graceful-rollout/fn/plan"
-	"github.com/graceful-rollout/graceful-rollout/transformers/edit"
+	"github.com/graceful-rollout/graceful-rollout/internal/edit"
 )
 
 // Filter applies the Mesh part of a Plan to a workload.
