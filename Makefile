@@ -1,13 +1,13 @@
 # graceful-rollout: `make demo` runs the function on an example package;
 # `make test` runs every test layer (unit, golden, kpt, kustomize, Argo CD
-# plugin, API-server dry-run). Tools the tests need are installed into
-# $(GR_CACHE) by hack/ scripts.
+# plugin, API-server dry-run, the rollout lab's time-scaled subset). Tools
+# the tests need are installed into $(GR_CACHE) by hack/ scripts.
 SHELL := /bin/bash
 GR_CACHE ?= $(HOME)/.cache/graceful-rollout
 export GR_CACHE
 BIN := $(CURDIR)/bin
 
-.PHONY: build test unit e2e apiserver-test lint demo bench clean
+.PHONY: build test unit e2e apiserver-test lab lab-test lint demo bench clean
 
 build:
 	hack/build.sh $(BIN)/graceful-rollout
@@ -28,7 +28,20 @@ e2e: build
 apiserver-test: build
 	hack/test-apiserver.sh
 
-test: lint unit e2e apiserver-test
+test: lint unit e2e apiserver-test lab-test
+
+# The rollout lab: a real single-node Kubernetes, every scenario's input and
+# output rolled out under load through the platforms' simulated load
+# balancers, results in lab/out (real time: about an hour). LAB_SCALE=N
+# divides every delay by N; LAB_SCENARIOS=a,b picks scenarios;
+# LAB_MANIFESTS=DIR LAB_PROFILE=NAME runs your own manifests.
+lab:
+	hack/lab.sh
+
+# The lab's time-scaled subset (story 1 and the generic path, input and
+# output); fails when the output drops a request or a rollout does not finish.
+lab-test:
+	LAB_SCALE=$${LAB_SCALE:-10} LAB_SCENARIOS=$${LAB_SCENARIOS:-story1-gke-gateway,path-generic} hack/lab.sh --check
 
 demo: build
 	hack/demo.sh
