@@ -27,9 +27,11 @@ import (
 )
 
 // TestIntegrationGKENEG runs lbsim against a real kube-apiserver and a real
-// HAProxy, with labapp processes on 127.0.0.2 and 127.0.0.3 as the pods.
-// No kubelet or controller-manager runs there, so the test writes pod status
-// and the EndpointSlice by hand, as they would. It needs
+// HAProxy, with two labapp processes as the pods, on this host's first
+// non-loopback address (the API server refuses loopback endpoints), each on
+// its own port and in its own EndpointSlice. No kubelet or
+// controller-manager runs there, so the test writes pod status and the
+// EndpointSlices by hand, as they would. It needs
 //
 //	GR_APISERVER_DIR=/tmp/gr-apiserver-lab-parts hack/apiserver.sh start
 //	LBSIM_KUBECONFIG=/tmp/gr-apiserver-lab-parts/kubeconfig go test ./lab/lbsim -run Integration
@@ -57,20 +59,21 @@ func TestIntegrationGKENEG(t *testing.T) {
 	must(t, create(ctx, cs, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
 	defer cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
 
-	// The "pods": labapp on two loopback addresses, same port.
+	// The "pods": labapp on this host's address, one port each.
 	dir := t.TempDir()
 	app := filepath.Join(dir, "labapp")
 	if out, err := exec.Command("go", "build", "-o", app, "../labapp").CombinedOutput(); err != nil {
 		t.Fatalf("build labapp: %v\n%s", err, out)
 	}
-	port := freePort(t)
-	startApp(t, app, "pod-1", "127.0.0.2", port)
-	startApp(t, app, "pod-2", "127.0.0.3", port)
+	ip := hostIP(t)
+	port1, port2 := freePort(t, ip), freePort(t, ip)
+	startApp(t, app, "pod-1", ip, port1)
+	startApp(t, app, "pod-2", ip, port2)
 
 	must(t, create(ctx, cs, &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
 		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "web"}, Ports: []corev1.ServicePort{
-			{Name: "http", Port: 80, TargetPort: intstr.FromInt32(int32(port))}}},
+			{Name: "http", Port: 80, TargetPort: intstr.FromString("http")}}},
 	}))
 	// GCPBackendPolicy: connection draining 20 s (2 s at -scale 10).
 	pol := &unstructured.Unstructured{Object: map[string]any{
@@ -85,11 +88,11 @@ func TestIntegrationGKENEG(t *testing.T) {
 		t.Fatalf("GCPBackendPolicy (are the CRDs installed?): %v", err)
 	}
 	const gate = "cloud.google.com/load-balancer-neg-ready"
-	for i, name := range []string{"pod-1", "pod-2"} {
-		mustPod(t, ctx, cs, ns, name, fmt.Sprintf("127.0.0.%d", i+2), gate)
+	for _, name := range []string{"pod-1", "pod-2"} {
+		mustPod(t, ctx, cs, ns, name, ip, gate)
 	}
 
-	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t, "127.0.0.1"))
 	events := filepath.Join(dir, "events.jsonl")
 	o, err := parseOptions([]string{"-kubeconfig", kc, "-platform", "gke-neg", "-namespace", ns, "-service", "web",
 		"-port", "http", "-listen", listen, "-haproxy", haproxy, "-scale", "10", "-events", events, "-health-path", "/healthz"})
@@ -104,17 +107,27 @@ func TestIntegrationGKENEG(t *testing.T) {
 			t.Errorf("lbsim: %v", err)
 		}
 	}()
-	time.Sleep(500 * time.Millisecond) // HAProxy up, caches synced
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) { // HAProxy up
+		if c, err := net.Dial("tcp", listen); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("lbsim's HAProxy not listening after 20s")
+		}
+	}
 
-	// pod-1 ready in the slice.
-	slice := &discoveryv1.EndpointSlice{
-		ObjectMeta:  metav1.ObjectMeta{Name: "web-1", Namespace: ns, Labels: map[string]string{discoveryv1.LabelServiceName: "web"}},
-		AddressType: discoveryv1.AddressTypeIPv4,
-		Ports:       []discoveryv1.EndpointPort{{Name: ptr.To("http"), Port: ptr.To(int32(port))}},
-		Endpoints:   []discoveryv1.Endpoint{endpoint("pod-1", "127.0.0.2", true, false)},
+	// pod-1 ready in its slice.
+	newSlice := func(name string, port int, e discoveryv1.Endpoint) *discoveryv1.EndpointSlice {
+		return &discoveryv1.EndpointSlice{
+			ObjectMeta:  metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{discoveryv1.LabelServiceName: "web"}},
+			AddressType: discoveryv1.AddressTypeIPv4,
+			Ports:       []discoveryv1.EndpointPort{{Name: ptr.To("http"), Port: ptr.To(int32(port))}},
+			Endpoints:   []discoveryv1.Endpoint{e},
+		}
 	}
 	t0 := time.Now()
-	slice, err = cs.DiscoveryV1().EndpointSlices(ns).Create(ctx, slice, metav1.CreateOptions{})
+	slice, err := cs.DiscoveryV1().EndpointSlices(ns).Create(ctx, newSlice("web-1", port1, endpoint("pod-1", ip, true, false)), metav1.CreateOptions{})
 	must(t, err)
 
 	lb := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
@@ -150,8 +163,7 @@ func TestIntegrationGKENEG(t *testing.T) {
 	}
 
 	// pod-2 joins; both serve.
-	slice.Endpoints = append(slice.Endpoints, endpoint("pod-2", "127.0.0.3", true, false))
-	slice, err = cs.DiscoveryV1().EndpointSlices(ns).Update(ctx, slice, metav1.UpdateOptions{})
+	_, err = cs.DiscoveryV1().EndpointSlices(ns).Create(ctx, newSlice("web-2", port2, endpoint("pod-2", ip, true, false)), metav1.CreateOptions{})
 	must(t, err)
 	waitEvent(t, events, "target-healthy", "pod-2", 5*time.Second)
 	seen := map[string]int{}
@@ -165,23 +177,28 @@ func TestIntegrationGKENEG(t *testing.T) {
 
 	// pod-1 terminates. The LB keeps sending to it for the detach delay
 	// (10 s / 10), then drains it.
-	inflight := make(chan int, 4)
-	for i := 0; i < 2; i++ { // one of them lands on pod-1
+	slice.Endpoints[0] = endpoint("pod-1", ip, false, true)
+	tTerm := time.Now()
+	slice, err = cs.DiscoveryV1().EndpointSlices(ns).Update(ctx, slice, metav1.UpdateOptions{})
+	must(t, err)
+	// Two long requests during the detach delay: one lands on each pod
+	// (round robin). pod-1's outlives the drain timeout (20 s / 10) and is
+	// cut when the target is removed; pod-2's completes.
+	inflight := make(chan int, 2)
+	for i := 0; i < 2; i++ {
 		go func() {
-			resp, err := lb.Get("http://" + listen + "/sleep?seconds=1.5")
+			c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+			resp, err := c.Get("http://" + listen + "/sleep?seconds=4")
 			if err != nil {
 				inflight <- 0
 				return
 			}
+			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 			inflight <- resp.StatusCode
 		}()
+		time.Sleep(20 * time.Millisecond)
 	}
-	time.Sleep(200 * time.Millisecond)
-	slice.Endpoints[0] = endpoint("pod-1", "127.0.0.2", false, true)
-	tTerm := time.Now()
-	slice, err = cs.DiscoveryV1().EndpointSlices(ns).Update(ctx, slice, metav1.UpdateOptions{})
-	must(t, err)
 	sentDuringDetach := map[string]int{}
 	for time.Since(tTerm) < 700*time.Millisecond {
 		_, body := get()
@@ -197,15 +214,18 @@ func TestIntegrationGKENEG(t *testing.T) {
 			t.Fatalf("after draining, request went to %q", body)
 		}
 	}
-	// The in-flight request on pod-1 finishes within the drain (2 s); then
-	// the target is removed (nothing in flight, before the drain timeout).
+	codes := map[int]int{}
 	for i := 0; i < 2; i++ {
-		if code := <-inflight; code != 200 {
-			t.Errorf("in-flight request during drain: %d", code)
-		}
+		codes[<-inflight]++
+	}
+	if codes[200] != 1 || len(codes) != 2 {
+		t.Errorf("long requests: %v, want one 200 (pod-2) and one cut at the drain timeout (pod-1)", codes)
 	}
 	removed := waitEvent(t, events, "target-removed", "pod-1", 5*time.Second)
-	within(t, "removed after draining", removed.Sub(draining), 0, 2100*time.Millisecond)
+	within(t, "removed at the drain timeout", removed.Sub(draining), 1900*time.Millisecond, 2600*time.Millisecond)
+	if b, _ := os.ReadFile(events); !strings.Contains(string(b), `"target-removed","pod":"pod-1","ip":"`+ip+`","port":`+fmt.Sprint(port1)+`,"detail":"drain timeout"`) {
+		t.Errorf("removal of pod-1 not by the drain timeout:\n%s", b)
+	}
 }
 
 func must(t *testing.T, err error) {
@@ -281,9 +301,23 @@ func startApp(t *testing.T, bin, pod, ip string, port int) {
 	t.Fatalf("%s did not start", pod)
 }
 
-func freePort(t *testing.T) int {
+// hostIP is this host's first non-loopback IPv4 address.
+func hostIP(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.2:0")
+	addrs, err := net.InterfaceAddrs()
+	must(t, err)
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() && !n.IP.IsLinkLocalUnicast() {
+			return n.IP.String()
+		}
+	}
+	t.Skip("no non-loopback IPv4 address for the pods")
+	return ""
+}
+
+func freePort(t *testing.T, ip string) int {
+	t.Helper()
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 	must(t, err)
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
