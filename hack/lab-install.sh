@@ -12,6 +12,7 @@ declare -A need=(
   [/usr/sbin/runc]=runc
   [/usr/lib/cni/bridge]=containernetworking-plugins
   [/usr/sbin/iptables]=iptables
+  [/usr/sbin/nft]=nftables
   [/usr/sbin/haproxy]=haproxy
   [/usr/bin/podman]=podman
   [/usr/bin/etcd]=etcd-server

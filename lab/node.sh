@@ -220,6 +220,9 @@ up() {
   # so teardown removes only what the lab's pods left.
   ls /run/netns 2>/dev/null >"$L/run/netns-before" || true
   for s in $SYSCTLS; do printf '%s %s\n' "$s" "$(sysctl -n "$s" 2>/dev/null)"; done >"$L/run/sysctl-orig"
+  # iptables tables (nf_tables backend) that exist before: kubelet and
+  # kube-proxy create filter, nat and mangle; down deletes the ones they made.
+  nft list tables 2>/dev/null >"$L/run/nft-before" || true
 
   # The node IP lives on the pod bridge (kubelet refuses loopback).
   ip link add "$BRIDGE" type bridge
@@ -355,6 +358,17 @@ down() {
       done
     done
   done
+  # Tables kubelet and kube-proxy created, once empty (nf_tables backend).
+  if [[ -f $L/run/nft-before ]] && command -v nft >/dev/null; then
+    local fam tbl
+    nft list tables 2>/dev/null | while read -r _ fam tbl; do
+      grep -qx "table $fam $tbl" "$L/run/nft-before" && continue
+      [[ $fam == ip || $fam == ip6 ]] || continue
+      # only base chains left, no rule
+      nft list table "$fam" "$tbl" 2>/dev/null | grep -qvE '^\s*(table |chain |type |\}|$)' ||
+        nft delete table "$fam" "$tbl" 2>/dev/null
+    done
+  fi
   # Sysctls kubelet rewrites.
   if [[ -f $L/run/sysctl-orig ]]; then
     local k v
@@ -379,20 +393,28 @@ down() {
 }
 
 state() {
-  echo "# processes"
-  ps -eo pid,comm,args --no-headers | grep -E "$L|$GR_BIN|containerd-shim|haproxy|lab-(lbsim|loadgen)" | grep -v -E 'grep|node.sh' | cut -c1-150 || true
-  echo "# mounts"
-  findmnt -rn -o TARGET | grep -E "^$L/|/run/netns/cni-|kubelet" || true
-  echo "# links"
-  ip -o link show | grep -E "$BRIDGE|veth" | cut -d: -f2 || true
-  echo "# netns"
-  ls /run/netns 2>/dev/null | grep '^cni-' || true
-  echo "# iptables chains"
-  for ipt in iptables-save ip6tables-save; do command -v $ipt >/dev/null && $ipt | grep -E '^:KUBE' | cut -d' ' -f1; done | sort | uniq -c || true
+  # Everything of the host the lab can touch, for a before/after diff.
+  echo "# processes of the lab (a path under $L, lab-* programs, their haproxy)"
+  ps -eo comm=,args= | grep -E "$L/|$GR_BIN/lab-|^haproxy .*/lbsim-" |
+    grep -vE '^go |grep|node\.sh' | awk '{print $1}' | sort | uniq -c || true
+  echo "# mounts (all)"
+  findmnt -rn -o TARGET | grep -v '^/mnt/sandboxing' | sort
+  echo "# links (all)"
+  ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort
+  echo "# network namespaces"
+  ls /run/netns 2>/dev/null | sort || true
+  echo "# iptables chains (all tables, v4 and v6)"
+  for ipt in iptables-save ip6tables-save; do
+    command -v $ipt >/dev/null && $ipt 2>/dev/null | awk -v t="$ipt" '/^\*/ {tb=$1} /^:/ {print t, tb, $1}'
+  done
+  echo "# rules mentioning KUBE"
+  for ipt in iptables-save ip6tables-save; do command -v $ipt >/dev/null && $ipt 2>/dev/null | grep -c KUBE; done
   echo "# cgroups"
-  ls -d /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods 2>/dev/null || true
+  ls -d /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods /sys/fs/cgroup/*/k8s.io 2>/dev/null || true
   echo "# sysctls"
   for s in $SYSCTLS; do printf '%s=%s\n' "$s" "$(sysctl -n "$s" 2>/dev/null)"; done
+  echo "# files outside \$LAB_DIR"
+  ls -d /var/log/containers /var/lib/kubelet /var/lib/cni /run/containerd /usr/libexec/kubernetes 2>/dev/null || true
 }
 
 case ${1:-} in

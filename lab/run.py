@@ -550,14 +550,15 @@ def run_one(sc, variant):
         # The namespace exists now; watch it from before the first pod runs.
         rec.start()
         lb = None
-        if sc.get("platform") in (None,):
-            target = None
-        elif sc["platform"] == "kube-proxy":
-            ip, port = service_target(ns, sc)
-            target = "http://%s:%d/" % (ip, port)
-        else:
+        target = None
+        if sc.get("platform"):
             lport = free_port()
             target = "http://127.0.0.1:%d/" % lport
+            if sc["platform"] == "kube-proxy":
+                # No load balancer: the real kube-proxy routes the ClusterIP;
+                # lbsim only records the endpoints' events.
+                ip, port = service_target(ns, sc)
+                target = "http://%s:%d/" % (ip, port)
             cmd = [os.path.join(BIN, "lab-lbsim"), "-kubeconfig", KUBECONFIG, "-platform", sc["platform"],
                    "-namespace", ns, "-service", sc["service"], "-port", str(sc["port"]),
                    "-listen", "127.0.0.1:%d" % lport, "-haproxy", "/usr/sbin/haproxy",
