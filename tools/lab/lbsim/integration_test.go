@@ -17,6 +17,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -348,5 +349,133 @@ func within(t *testing.T, what string, d, lo, hi time.Duration) {
 	t.Helper()
 	if d < lo || d > hi {
 		t.Errorf("%s: %s, want between %s and %s", what, d, lo, hi)
+	}
+}
+
+// TestIntegrationAWSALB: an ALB IP target whose pod waits only for its
+// target-health gate is registered (else the gate could never turn True),
+// the gate turns True only once HAProxy's health checks pass, the Ingress's
+// target-group attributes and health-check annotations are read, and a
+// terminating target keeps receiving requests for the deregistration
+// propagation delay, then is removed at once when nothing is in flight.
+func TestIntegrationAWSALB(t *testing.T) {
+	kc := os.Getenv("LBSIM_KUBECONFIG")
+	if kc == "" {
+		t.Skip("LBSIM_KUBECONFIG not set (start hack/apiserver.sh; see TestIntegrationGKENEG)")
+	}
+	haproxy, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Fatalf("haproxy not installed: %v", err)
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
+	must(t, err)
+	cs := kubernetes.NewForConfigOrDie(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ns := fmt.Sprintf("lbsim-aws-%d", time.Now().UnixNano()%1e6)
+	must(t, create(ctx, cs, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
+	defer cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
+
+	dir := t.TempDir()
+	app := filepath.Join(dir, "labapp")
+	if out, err := exec.Command("go", "build", "-o", app, "../labapp").CombinedOutput(); err != nil {
+		t.Fatalf("build labapp: %v\n%s", err, out)
+	}
+	ip := hostIP(t)
+	port := freePort(t, ip)
+	startApp(t, app, "pod-1", ip, port)
+	must(t, create(ctx, cs, &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
+		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "web"}, Ports: []corev1.ServicePort{
+			{Name: "http", Port: 80, TargetPort: intstr.FromString("http")}}},
+	}))
+	pathType := networkingv1.PathTypePrefix
+	_, err = cs.NetworkingV1().Ingresses(ns).Create(ctx, &networkingv1.Ingress{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns, Annotations: map[string]string{
+			"alb.ingress.kubernetes.io/target-group-attributes":      "deregistration_delay.timeout_seconds=10",
+			"alb.ingress.kubernetes.io/healthcheck-path":             "/healthz",
+			"alb.ingress.kubernetes.io/healthcheck-interval-seconds": "5",
+		}},
+		Spec: networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{{IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
+			Paths: []networkingv1.HTTPIngressPath{{Path: "/", PathType: &pathType, Backend: networkingv1.IngressBackend{
+				Service: &networkingv1.IngressServiceBackend{Name: "web", Port: networkingv1.ServiceBackendPort{Name: "http"}}}}}}}}}},
+	}, metav1.CreateOptions{})
+	must(t, err)
+	const gate = "target-health.elbv2.k8s.aws/web-tgb"
+	mustPod(t, ctx, cs, ns, "pod-1", ip, gate)
+
+	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t, "127.0.0.1"))
+	events := filepath.Join(dir, "events.jsonl")
+	o, err := parseOptions([]string{"-kubeconfig", kc, "-platform", "aws-alb", "-namespace", ns, "-service", "web",
+		"-listen", listen, "-haproxy", haproxy, "-scale", "10", "-events", events, "-tgb", "web-tgb"})
+	must(t, err)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, o) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("lbsim: %v", err)
+		}
+	}()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if c, err := net.Dial("tcp", listen); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("lbsim's HAProxy not listening after 20s")
+		}
+	}
+	// Not Ready in the slice: only the target-health gate is missing.
+	slice := &discoveryv1.EndpointSlice{
+		ObjectMeta:  metav1.ObjectMeta{Name: "web-1", Namespace: ns, Labels: map[string]string{discoveryv1.LabelServiceName: "web"}},
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Ports:       []discoveryv1.EndpointPort{{Name: ptr.To("http"), Port: ptr.To(int32(port))}},
+		Endpoints:   []discoveryv1.Endpoint{endpoint("pod-1", ip, false, false)},
+	}
+	slice, err = cs.DiscoveryV1().EndpointSlices(ns).Create(ctx, slice, metav1.CreateOptions{})
+	must(t, err)
+	added := waitEvent(t, events, "target-added", "pod-1", 5*time.Second)
+	healthy := waitEvent(t, events, "target-healthy", "pod-1", 5*time.Second)
+	gateTrue := waitEvent(t, events, "gate-true", "pod-1", 5*time.Second)
+	// Health checks every 0.5 s (the Ingress's 5 s / 10), rise 2.
+	within(t, "healthy after registration", healthy.Sub(added), 500*time.Millisecond, 2500*time.Millisecond)
+	within(t, "gate after healthy", gateTrue.Sub(healthy), 0, 300*time.Millisecond)
+	p, err := cs.CoreV1().Pods(ns).Get(ctx, "pod-1", metav1.GetOptions{})
+	must(t, err)
+	if !condTrue(p, gate) {
+		t.Fatalf("pod-1 conditions %+v: no %s=True", p.Status.Conditions, gate)
+	}
+	lb := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := lb.Get("http://" + listen + "/")
+	must(t, err)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("through the ALB: %d", resp.StatusCode)
+	}
+
+	// Terminating: the ALB still sends for 3 s (30 s / 10), then drains;
+	// nothing in flight, so the target is removed before the 1 s
+	// deregistration delay of the Ingress.
+	slice.Endpoints[0] = endpoint("pod-1", ip, false, true)
+	tTerm := time.Now()
+	_, err = cs.DiscoveryV1().EndpointSlices(ns).Update(ctx, slice, metav1.UpdateOptions{})
+	must(t, err)
+	time.Sleep(2 * time.Second)
+	resp, err = lb.Get("http://" + listen + "/")
+	must(t, err)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("during deregistration propagation: %d, want still served", resp.StatusCode)
+	}
+	draining := waitEvent(t, events, "target-draining", "pod-1", 5*time.Second)
+	within(t, "deregistration propagation", draining.Sub(tTerm), 2800*time.Millisecond, 3600*time.Millisecond)
+	removed := waitEvent(t, events, "target-removed", "pod-1", 5*time.Second)
+	within(t, "removed with nothing in flight", removed.Sub(draining), 0, 500*time.Millisecond)
+	resp, err = lb.Get("http://" + listen + "/")
+	must(t, err)
+	resp.Body.Close()
+	if resp.StatusCode != 503 {
+		t.Errorf("after removal: %d, want 503 (no target)", resp.StatusCode)
 	}
 }
