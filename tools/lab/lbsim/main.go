@@ -211,6 +211,7 @@ func run(ctx context.Context, o options) error {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	lastResolve := time.Now()
+	lastErr := ""
 	for {
 		select {
 		case <-ctx.Done():
@@ -235,9 +236,13 @@ func run(ctx context.Context, o options) error {
 		}
 		eps, err := cl.endpoints()
 		if err != nil {
-			fmt.Fprintf(logOut, "lbsim: %v\n", err)
+			if msg := err.Error(); msg != lastErr { // once per distinct error, not every tick
+				fmt.Fprintf(logOut, "lbsim: %s\n", msg)
+				lastErr = msg
+			}
 			continue
 		}
+		lastErr = ""
 		ctrl.Step(time.Now(), eps)
 	}
 }
