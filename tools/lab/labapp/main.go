@@ -6,7 +6,8 @@
 // case, - as _), e.g. LAB_ON_SIGTERM=drain; a flag on the command line wins.
 //
 //	GET /                -> 200 "pod <name>" after -latency
-//	GET /healthz         -> 200 once ready, 503 before (readiness probe)
+//	GET /healthz         -> 200 once ready, 503 before (readiness probe); so
+//	                        does every other path (the manifests' probe paths)
 //	GET /sleep?seconds=N -> 200 after N seconds (httpGet preStop without a shell)
 //	gRPC grpc.health.v1.Health (NOT_SERVING until ready) and /lab.Echo/Echo
 //	(google.protobuf.StringValue in and out, after -latency)
@@ -240,21 +241,25 @@ func run(c config, out io.Writer, sig <-chan os.Signal, exit func(int)) int {
 
 func handler(c config, ready *atomic.Bool) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/" {
-			http.NotFound(w, r)
-			return
-		}
-		sleep(r.Context(), c.Latency)
-		fmt.Fprintf(w, "pod %s\n", c.Pod)
-	})
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+	readiness := func(w http.ResponseWriter, r *http.Request) {
 		if !ready.Load() {
 			http.Error(w, "not ready", http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ok")
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			// Any other path is a probe: the examples' probes keep their
+			// own paths (/healthz/ready, /readyz, ...) when the image is
+			// swapped for this app.
+			readiness(w, r)
+			return
+		}
+		sleep(r.Context(), c.Latency)
+		fmt.Fprintf(w, "pod %s\n", c.Pod)
 	})
+	mux.HandleFunc("/healthz", readiness)
 	mux.HandleFunc("/sleep", func(w http.ResponseWriter, r *http.Request) {
 		s, err := strconv.ParseFloat(r.URL.Query().Get("seconds"), 64)
 		if err != nil || s < 0 {

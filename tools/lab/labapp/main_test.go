@@ -149,12 +149,14 @@ func TestReadyThenExitAtOnce(t *testing.T) {
 	p.expect("listening", 5*time.Second)
 	base := "http://" + p.http
 	mustGet(t, base+"/healthz", 503, "not ready")
-	mustGet(t, base+"/", 200, "pod test-pod") // serving before ready, like a real app
+	mustGet(t, base+"/healthz/ready", 503, "not ready") // any probe path
+	mustGet(t, base+"/", 200, "pod test-pod")           // serving before ready, like a real app
 	if s := grpcHealth(t, p.grpc); s != healthpb.HealthCheckResponse_NOT_SERVING {
 		t.Fatalf("gRPC health before ready = %v", s)
 	}
 	p.expect("ready", 5*time.Second)
 	mustGet(t, base+"/healthz", 200, "ok")
+	mustGet(t, base+"/readyz", 200, "ok")
 	if s := grpcHealth(t, p.grpc); s != healthpb.HealthCheckResponse_SERVING {
 		t.Fatalf("gRPC health after ready = %v", s)
 	}
@@ -251,7 +253,7 @@ func TestSleepEndpoint(t *testing.T) {
 		t.Fatalf("/sleep?seconds=0.3 returned after %s", d)
 	}
 	mustGet(t, "http://"+p.http+"/sleep?seconds=x", 400, "seconds")
-	mustGet(t, "http://"+p.http+"/nope", 404, "")
+	mustGet(t, "http://"+p.http+"/any/probe", 200, "ok")
 }
 
 func TestParseConfig(t *testing.T) {
