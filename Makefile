@@ -41,7 +41,7 @@ lab:
 # The lab's time-scaled subset (story 1 and the generic path, input and
 # output); fails when the output drops a request or a rollout does not finish.
 lab-test:
-	LAB_SCALE=$${LAB_SCALE:-10} LAB_SCENARIOS=$${LAB_SCENARIOS:-story1-gke-gateway,path-generic} hack/lab.sh --check
+	LAB_SCALE=$${LAB_SCALE:-4} LAB_SCENARIOS=$${LAB_SCENARIOS:-story1-gke-gateway,path-generic} hack/lab.sh --check
 
 demo: build
 	hack/demo.sh

@@ -11,7 +11,7 @@ lab/out/results.json (and raw data to lab/out/raw/).
 
 Environment: LAB_SCALE (default 1), LAB_SCENARIOS=a,b, LAB_MANIFESTS=DIR with
 LAB_PROFILE=NAME (a user's own manifests, as scenario "custom"), LAB_RATE
-(requests per second, default 50), LAB_DIR, GR_CACHE, GR_FN (the function).
+(requests per second, default 50), LAB_APPEND=1 (keep other scenarios' results), LAB_DIR, GR_CACHE, GR_FN (the function).
 """
 import copy
 import json
@@ -63,7 +63,12 @@ def kubectl(*args, check=True, inp=None, timeout=None):
 
 
 def scaled(seconds):
-    """A time of the manifests divided by LAB_SCALE, rounded up (never 0 from >0)."""
+    """A time of the manifests divided by LAB_SCALE, rounded up (never 0
+    from >0). Parts of the lab run at their real speed whatever the scale
+    (kube-proxy's iptables sync, kubelet status updates, the EndpointSlice
+    controller: about a second on a busy 2-core machine), so a scale that
+    brings the smallest preStop (generic's 5 s) near that second measures
+    the lab, not the manifests: keep LAB_SCALE <= 4."""
     if SCALE == 1 or not seconds:
         return seconds
     return max(1, math.ceil(seconds / SCALE))
@@ -271,7 +276,8 @@ def relocate(docs, ns):
         out.append(o)
     if not have_ns:
         out.insert(0, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
-    return out
+    # The Namespace first: kubectl apply creates in file order.
+    return sorted(out, key=lambda o: o.get("kind") != "Namespace")
 
 
 # ---------------------------------------------------------------- watchers
@@ -657,11 +663,16 @@ def main():
                 ",".join(sorted(unknown)), ",".join(s["name"] for s in scenarios)))
         scenarios = [s for s in scenarios if s["name"] in want]
     os.makedirs(OUT, exist_ok=True)
+    path = os.path.join(OUT, "results.json")
     results = []
+    if os.environ.get("LAB_APPEND") and os.path.exists(path):
+        # Keep the other scenarios' results of an earlier run.
+        names = {s["name"] for s in scenarios}
+        results = [r for r in json.load(open(path)) if r["scenario"] not in names]
     for sc in scenarios:
         for variant in ("input", "output"):
             results.append(run_one(sc, variant))
-            with open(os.path.join(OUT, "results.json"), "w") as f:
+            with open(path, "w") as f:
                 json.dump(results, f, indent=1)
     return results
 
