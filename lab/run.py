@@ -441,10 +441,12 @@ def pods_of(ns):
     return json.loads(p.stdout)["items"]
 
 
-def wait_gone(ns, names, timeout):
+def wait_gone(ns, uids, timeout):
+    """Wait until no pod of these UIDs exists (a StatefulSet's replacement
+    has the same name, never the same UID)."""
     end = now() + timeout
     while now() < end:
-        left = {p["metadata"]["name"] for p in pods_of(ns)} & set(names)
+        left = {p["metadata"]["uid"] for p in pods_of(ns)} & set(uids)
         if not left:
             return True
         time.sleep(0.5)
@@ -454,7 +456,7 @@ def wait_gone(ns, names, timeout):
 def restart(ns, wl, timeout):
     """kubectl rollout restart of every workload; done when every rollout
     finished and the old pods are gone."""
-    old = [p["metadata"]["name"] for p in pods_of(ns)]
+    old = [p["metadata"]["uid"] for p in pods_of(ns)]
     t0 = now()
     for kind, name in wl:
         if kind != "ReplicaSet":
@@ -490,7 +492,7 @@ def drain(ns, wl, timeout):
             time.sleep(1)  # 429: the budget allows no disruption now
         if not ok:
             break
-        ok = wait_gone(ns, [name], max(1, end - now())) and ok
+        ok = wait_gone(ns, [p["metadata"]["uid"]], max(1, end - now())) and ok
     ok = ok and wait_rollout(ns, wl, max(1, int(end - now())))
     return dict(ok=ok, start=t0, end=now())
 
