@@ -263,7 +263,8 @@ up() {
     --bind-address 127.0.0.1 --secure-port 10257 --leader-elect=false \
     --use-service-account-credentials=true --service-account-private-key-file "$p/sa.key" \
     --root-ca-file "$p/ca.crt" --cluster-signing-cert-file "$p/ca.crt" --cluster-signing-key-file "$p/ca.key" \
-    --service-cluster-ip-range "$SVC_CIDR" --profiling=false
+    --service-cluster-ip-range "$SVC_CIDR" --profiling=false \
+    --flex-volume-plugin-dir "$L/run/kcm-flexvolume"
   start kube-scheduler "$GR_BIN/kube-scheduler" \
     --kubeconfig "$L/etc/scheduler.kubeconfig" --authentication-kubeconfig "$L/etc/scheduler.kubeconfig" --authorization-kubeconfig "$L/etc/scheduler.kubeconfig" \
     --bind-address 127.0.0.1 --secure-port 10259 --leader-elect=false --profiling=false
@@ -382,6 +383,9 @@ down() {
   rmdir /var/log/containers 2>/dev/null
   rm -f /var/lib/kubelet/device-plugins/kubelet.sock
   rmdir /var/lib/kubelet/device-plugins /var/lib/kubelet/plugins_registry /var/lib/kubelet/plugins /var/lib/kubelet 2>/dev/null
+  # (kube-controller-manager made this before it got --flex-volume-plugin-dir)
+  rmdir /usr/libexec/kubernetes/kubelet-plugins/volume/exec /usr/libexec/kubernetes/kubelet-plugins/volume \
+    /usr/libexec/kubernetes/kubelet-plugins /usr/libexec/kubernetes 2>/dev/null
   rm -f /var/lib/cni/results/gr-lab-* /var/lib/cni/results/cni-loopback-*
   rmdir /var/lib/cni/results /var/lib/cni 2>/dev/null
   rm -rf /run/containerd/runc/k8s.io
@@ -408,7 +412,7 @@ state() {
     command -v $ipt >/dev/null && $ipt 2>/dev/null | awk -v t="$ipt" '/^\*/ {tb=$1} /^:/ {print t, tb, $1}'
   done
   echo "# rules mentioning KUBE"
-  for ipt in iptables-save ip6tables-save; do command -v $ipt >/dev/null && $ipt 2>/dev/null | grep -c KUBE; done
+  for ipt in iptables-save ip6tables-save; do command -v $ipt >/dev/null && { $ipt 2>/dev/null | grep -c KUBE || true; }; done
   echo "# cgroups"
   ls -d /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods /sys/fs/cgroup/*/k8s.io 2>/dev/null || true
   echo "# sysctls"
