@@ -20,9 +20,16 @@ hack/build.sh bin/graceful-rollout
 lab/images.sh
 log "tools ready in $((SECONDS - t0)) s"
 
+runner=
 teardown() {
   local rc=$?
   trap - EXIT INT TERM
+  # The runner first (its finally blocks stop lbsim and loadgen), then the node.
+  if [[ -n $runner ]] && kill -0 "$runner" 2>/dev/null; then
+    kill -INT "$runner" 2>/dev/null
+    for _ in $(seq 1 20); do kill -0 "$runner" 2>/dev/null || break; sleep 0.5; done
+    kill -TERM "$runner" 2>/dev/null # still busy: its helpers go by their PID files below
+  fi
   lab/node.sh down || true
   exit "$rc"
 }
@@ -37,7 +44,12 @@ KUBECONFIG=$(lab/node.sh env | sed 's/^export KUBECONFIG=//')
 kubectl apply --server-side -f testdata/crds >/dev/null
 kubectl wait --for condition=Established --timeout 60s -f testdata/crds >/dev/null
 t1=$SECONDS
-/usr/bin/python3 lab/run.py
+# In the background and waited for, so that a signal to this script runs
+# the teardown at once instead of after the runner.
+/usr/bin/python3 lab/run.py &
+runner=$!
+wait "$runner"
+runner=
 log "scenarios ran in $((SECONDS - t1)) s"
 /usr/bin/python3 lab/report.py "$@"
 log "total $((SECONDS - t0)) s"
