@@ -1,13 +1,14 @@
 # graceful-rollout: `make demo` runs the function on an example package;
 # `make test` runs every test layer (unit, golden, kpt, kustomize, Argo CD
-# plugin, the container image, Helm post-renderers, API-server dry-run). Tools the tests need are installed into
+# plugin, the container image, Helm post-renderers, API-server dry-run, the
+# rollout lab's time-scaled subset). Tools the tests need are installed into
 # $(GR_CACHE) by hack/ scripts.
 SHELL := /bin/bash
 GR_CACHE ?= $(HOME)/.cache/graceful-rollout
 export GR_CACHE
 BIN := $(CURDIR)/bin
 
-.PHONY: build test unit e2e apiserver-test lint demo bench clean
+.PHONY: build test unit e2e apiserver-test lab lab-test lint demo bench clean
 
 build:
 	hack/build.sh $(BIN)/graceful-rollout
@@ -15,9 +16,13 @@ build:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
 	go vet ./...
+	cd tools && go vet ./lab/...
 
+# The function's packages, and the lab's programs (their own module, tools/;
+# lbsim's integration tests run only with LBSIM_KUBECONFIG set).
 unit:
 	go test ./...
+	cd tools && go test ./lab/...
 
 # End to end through the real clients: kpt fn eval/render and kustomize build
 # (exec and the image, with podman), Helm 3 and 4 post-renderers.
@@ -35,7 +40,20 @@ e2e: build
 apiserver-test: build
 	hack/test-apiserver.sh
 
-test: lint unit e2e apiserver-test
+test: lint unit e2e apiserver-test lab-test
+
+# The rollout lab: a real single-node Kubernetes, every scenario's input and
+# output rolled out under load through the platforms' simulated load
+# balancers, results in lab/out (real time: about an hour). LAB_SCALE=N
+# divides every delay by N; LAB_SCENARIOS=a,b picks scenarios;
+# LAB_MANIFESTS=DIR LAB_PROFILE=NAME runs your own manifests.
+lab:
+	hack/lab.sh
+
+# The lab's time-scaled subset (story 1 and the generic path, input and
+# output); fails when the output drops a request or a rollout does not finish.
+lab-test:
+	LAB_SCALE=$${LAB_SCALE:-4} LAB_SCENARIOS=$${LAB_SCENARIOS:-story1-gke-gateway,path-generic} hack/lab.sh --check
 
 demo: build
 	hack/demo.sh

@@ -1,0 +1,170 @@
+#!/usr/bin/python3
+"""Turn lab/out/results.json and the raw data of each run into
+lab/out/results.md (the table) and one PNG per scenario: failures per second
+over time, stacked by kind, with the pods' and the load balancer's events
+marked below, input and output side by side.
+
+    lab/report.py [--check]   --check: exit 1 when an output variant dropped
+                              a request or a run did not complete
+"""
+import json
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.environ.get("LAB_OUT", os.path.join(ROOT, "lab", "out"))
+
+# Event rows of the plots: label -> (events, marker, colour).
+ROWS = [
+    ("created", ("created",), "o", "tab:blue"),
+    ("Ready", ("ready",), "^", "tab:green"),
+    ("in LB", ("target-healthy", "gate-true"), "P", "tab:olive"),
+    ("terminating", ("terminating",), "v", "tab:orange"),
+    ("out of LB", ("target-draining", "target-removed", "endpoint-removed", "endpoint-not-ready"), "x", "tab:purple"),
+    ("SIGTERM", ("app-sigterm",), "s", "tab:red"),
+    ("exit", ("app-exit", "deleted"), "D", "black"),
+]
+KIND_COLOURS = {"http_5xx": "tab:red", "refused": "tab:orange", "reset": "tab:purple",
+                "timeout": "tab:brown", "eof": "tab:pink", "http_other": "tab:gray", "other": "black"}
+
+
+def fmt_failed(f):
+    return ", ".join("%s %d" % kv for kv in sorted(f.items())) if f else "0"
+
+
+def table(results):
+    lines = ["| scenario | kind | variant | requests | failed | rollout s | drain s | completed |",
+             "|---|---|---|---:|---|---:|---:|---|"]
+    for r in results:
+        lines.append("| %s | %s | %s | %d | %s | %s | %s | %s |" % (
+            r["scenario"], r["kind"], r["variant"], r.get("requests") or 0, fmt_failed(r.get("failed")),
+            "" if r.get("rollout_seconds") is None else r["rollout_seconds"],
+            r.get("drain_seconds", ""), "yes" if r.get("completed") else "NO" + (
+                " (%s)" % r["error"] if r.get("error") else "")))
+    scale = {r.get("scale", 1) for r in results}
+    head = "Rollout lab results (LAB_SCALE=%s: every platform delay and the function's times divided by it)\n\n" % (
+        ",".join("%g" % s for s in sorted(scale)))
+    return head + "\n".join(lines) + "\n"
+
+
+def load_run(scenario, variant):
+    d = os.path.join(OUT, "raw", scenario, variant)
+    res = json.load(open(os.path.join(d, "result.json"))) if os.path.exists(os.path.join(d, "result.json")) else {}
+    t0 = res.get("t0")
+    reqs = []
+    p = os.path.join(d, "loadgen.jsonl")
+    if os.path.exists(p):
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from run import parse_t
+        for line in open(p):
+            try:
+                r = json.loads(line)
+            except ValueError:
+                continue
+            t = parse_t(r.get("t"))
+            if t is not None:
+                reqs.append((t, r.get("kind", "other")))
+    events = json.load(open(os.path.join(d, "events.json"))) if os.path.exists(os.path.join(d, "events.json")) else []
+    p = os.path.join(d, "lbsim.jsonl")
+    if os.path.exists(p):
+        from run import parse_t
+        for line in open(p):
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue
+            t = parse_t(e.get("t"))
+            if t is not None:
+                events.append(dict(t=t, event=e.get("event"), pod=e.get("pod")))
+    if t0 is None:
+        ts = [t for t, _ in reqs] + [e["t"] for e in events]
+        t0 = min(ts) if ts else 0
+    return res, t0, reqs, events
+
+
+def plot(scenario, results):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    variants = [v for v in ("input", "output") if any(r["variant"] == v for r in results)]
+    fig, axes = plt.subplots(2, len(variants), figsize=(7 * len(variants), 5.5), squeeze=False,
+                             gridspec_kw={"height_ratios": [3, 2]}, sharex="col")
+    ymax = 1
+    runs = {}
+    for v in variants:
+        runs[v] = load_run(scenario, v)
+        res, t0, reqs, _ = runs[v]
+        per = {}
+        for t, k in reqs:
+            if k != "ok":
+                per[int(t - t0)] = per.get(int(t - t0), 0) + 1
+        ymax = max([ymax] + list(per.values()))
+    for i, v in enumerate(variants):
+        res, t0, reqs, events = runs[v]
+        ax, ev = axes[0][i], axes[1][i]
+        end = max([t - t0 for t, _ in reqs] + [e["t"] - t0 for e in events] + [1])
+        secs = list(range(int(end) + 1))
+        bottom = [0] * len(secs)
+        kinds = sorted({k for _, k in reqs if k != "ok"})
+        for k in kinds:
+            counts = [0] * len(secs)
+            for t, kk in reqs:
+                if kk == k and 0 <= int(t - t0) < len(secs):
+                    counts[int(t - t0)] += 1
+            ax.bar(secs, counts, width=1.0, align="edge", bottom=bottom, color=KIND_COLOURS.get(k, "black"),
+                   label=k)
+            bottom = [a + b for a, b in zip(bottom, counts)]
+        for ph, span in (res.get("phases") or {}).items():
+            ax.axvspan(span["start"], span["end"], color="tab:blue" if ph == "restart" else "tab:green",
+                       alpha=0.08)
+            ax.text(span["start"], ymax * 1.02, ph, fontsize=8, va="bottom")
+        failed = sum((res.get("failed") or {}).values())
+        ax.set_title("%s: %s — %d of %d requests failed" % (scenario, v, failed, res.get("requests") or 0),
+                     fontsize=10)
+        ax.set_ylim(0, ymax * 1.15 + 0.5)
+        ax.set_ylabel("failed requests / s")
+        if kinds:
+            ax.legend(loc="upper right", fontsize=8)
+        pods = sorted({e.get("pod") for e in events if e.get("pod")},
+                      key=lambda p: min(e["t"] for e in events if e.get("pod") == p))
+        for row, (label, names, marker, colour) in enumerate(ROWS):
+            xs = [e["t"] - t0 for e in events if e.get("event") in names]
+            ev.scatter(xs, [row] * len(xs), marker=marker, color=colour, s=22)
+        ev.set_yticks(range(len(ROWS)))
+        ev.set_yticklabels([r[0] for r in ROWS], fontsize=8)
+        ev.set_ylim(-0.7, len(ROWS) - 0.3)
+        ev.invert_yaxis()
+        ev.grid(axis="x", alpha=0.3)
+        ev.set_xlabel("seconds since load started (%d pods)" % len(pods))
+        ev.set_xlim(0, end + 1)
+    fig.tight_layout()
+    path = os.path.join(OUT, "%s.png" % scenario)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def main():
+    results = json.load(open(os.path.join(OUT, "results.json")))
+    with open(os.path.join(OUT, "results.md"), "w") as f:
+        f.write(table(results))
+    for sc in dict.fromkeys(r["scenario"] for r in results):
+        try:
+            plot(sc, [r for r in results if r["scenario"] == sc])
+        except Exception as e:  # a missing plot must not hide the table
+            print("report: plot %s: %s" % (sc, e), file=sys.stderr)
+    sys.stdout.write(table(results))
+    if "--check" in sys.argv:
+        bad = [r for r in results if not r.get("completed") or
+               (r["variant"] == "output" and sum((r.get("failed") or {}).values()))]
+        for r in bad:
+            print("lab: FAIL %s/%s: failed %s, completed %s %s" % (
+                r["scenario"], r["variant"], fmt_failed(r.get("failed")), r.get("completed"),
+                r.get("error", "")), file=sys.stderr)
+        if bad:
+            sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

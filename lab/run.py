@@ -1,0 +1,683 @@
+#!/usr/bin/python3
+"""Run the rollout lab's scenarios against the node lab/node.sh brought up.
+
+For each scenario and variant (input: the manifests as written; output: what
+`kpt fn eval --exec graceful-rollout` makes of them): swap the images for the
+lab app, scale every time by LAB_SCALE, apply into the lab namespace, put the
+platform's load balancer (lab-lbsim) in front, run lab-loadgen against it,
+`kubectl rollout restart` and a one-pod-at-a-time eviction under load, and
+record loadgen's requests, lbsim's and the pods' events. Results go to
+lab/out/results.json (and raw data to lab/out/raw/).
+
+Environment: LAB_SCALE (default 1), LAB_SCENARIOS=a,b, LAB_MANIFESTS=DIR with
+LAB_PROFILE=NAME (a user's own manifests, as scenario "custom"), LAB_RATE
+(requests per second, default 50), LAB_APPEND=1 (keep other scenarios' results), LAB_DIR, GR_CACHE, GR_FN (the function).
+"""
+import copy
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from scenarios import APP, SCENARIOS  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CACHE = os.environ.get("GR_CACHE", os.path.expanduser("~/.cache/graceful-rollout"))
+LAB = os.environ.get("LAB_DIR", os.path.join(CACHE, "lab"))
+BIN = os.path.join(CACHE, "bin")
+OUT = os.environ.get("LAB_OUT", os.path.join(ROOT, "lab", "out"))
+FN = os.environ.get("GR_FN", os.path.join(ROOT, "bin", "graceful-rollout"))
+SCALE = float(os.environ.get("LAB_SCALE", "1") or 1)
+RATE = int(os.environ.get("LAB_RATE", "50"))
+KUBECONFIG = os.path.join(LAB, "etc", "admin.kubeconfig")
+ENV = dict(os.environ, KUBECONFIG=KUBECONFIG)
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
+LABAPP = "localhost/labapp:lab"
+NEG_GATE = "cloud.google.com/load-balancer-neg-ready"
+AWS_INJECT = "elbv2.k8s.aws/pod-readiness-gate-inject"
+
+
+def log(msg):
+    print(time.strftime("%H:%M:%S") + " [lab/run] " + msg, file=sys.stderr, flush=True)
+
+
+def now():
+    return time.time()
+
+
+def kubectl(*args, check=True, inp=None, timeout=None):
+    p = subprocess.run(["kubectl", *args], env=ENV, input=inp, capture_output=True,
+                       text=True, timeout=timeout)
+    if check and p.returncode != 0:
+        raise RuntimeError("kubectl %s: %s" % (" ".join(args), p.stderr.strip()))
+    return p
+
+
+def scaled(seconds):
+    """A time of the manifests divided by LAB_SCALE, rounded up (never 0
+    from >0). Parts of the lab run at their real speed whatever the scale
+    (kube-proxy's iptables sync, kubelet status updates, the EndpointSlice
+    controller: about a second on a busy 2-core machine), so a scale that
+    brings the smallest preStop (generic's 5 s) near that second measures
+    the lab, not the manifests: keep LAB_SCALE <= 4."""
+    if SCALE == 1 or not seconds:
+        return seconds
+    return max(1, math.ceil(seconds / SCALE))
+
+
+def track(proc, name):
+    """Record a helper process's PID so lab/node.sh down can stop it."""
+    os.makedirs(os.path.join(LAB, "pids"), exist_ok=True)
+    with open(os.path.join(LAB, "pids", "run-%s.pid" % name), "w") as f:
+        f.write(str(proc.pid))
+
+
+def untrack(name):
+    try:
+        os.remove(os.path.join(LAB, "pids", "run-%s.pid" % name))
+    except FileNotFoundError:
+        pass
+
+
+# ---------------------------------------------------------------- manifests
+
+def load_dir(d):
+    docs = []
+    for root, dirs, files in os.walk(d):
+        dirs[:] = sorted(x for x in dirs if not x.startswith("."))
+        for f in sorted(files):
+            if f.endswith((".yaml", ".yml")):
+                with open(os.path.join(root, f)) as fh:
+                    docs += [x for x in yaml.safe_load_all(fh) if x]
+    return [x for x in docs if x.get("kind") != "Kptfile" and
+            ((x.get("metadata") or {}).get("annotations") or {}).get(
+                "config.kubernetes.io/local-config") != "true"]
+
+
+def fn_args(sc, src):
+    """kpt fn eval arguments for the scenario's function config: the
+    Kptfile's configMap or configPath, or the scenario's own config."""
+    if sc.get("config"):
+        return ["--"] + ["%s=%s" % kv for kv in sc["config"].items()]
+    kf = yaml.safe_load(open(os.path.join(src, "Kptfile")))
+    m = kf["pipeline"]["mutators"][0]
+    if "configPath" in m:
+        return ["--fn-config", os.path.join(src, m["configPath"])]
+    return ["--"] + ["%s=%s" % kv for kv in (m.get("configMap") or {}).items()]
+
+
+def render(sc, variant, work):
+    src = os.path.join(ROOT, sc["dir"]) if not os.path.isabs(sc["dir"]) else sc["dir"]
+    dst = os.path.join(work, "manifests")
+    shutil.rmtree(dst, ignore_errors=True)
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns(".expected"))
+    if variant == "output":
+        args = fn_args(sc, src)
+        if args[0] == "--fn-config":
+            args[1] = os.path.join(dst, os.path.relpath(args[1], src))
+        p = subprocess.run(["kpt", "fn", "eval", dst, "--exec", FN, "--results-dir",
+                            os.path.join(work, "fn-results")] + args,
+                           capture_output=True, text=True)
+        with open(os.path.join(work, "kpt.log"), "w") as f:
+            f.write(p.stdout + p.stderr)
+        if p.returncode != 0:
+            raise RuntimeError("kpt fn eval failed: " + p.stderr.strip()[-600:])
+    return load_dir(dst)
+
+
+def pod_spec(o):
+    if o.get("kind") in WORKLOAD_KINDS:
+        return o["spec"]["template"]["spec"]
+    return None
+
+
+def first_port(c):
+    for p in c.get("ports") or []:
+        return p.get("containerPort")
+    return 8080
+
+
+def swap_images(docs):
+    """Every container becomes the lab app listening on the container's own
+    port. Probes keep their path, port and timing; HTTPS becomes HTTP (the
+    lab app serves plain HTTP). Nothing else changes."""
+    for o in docs:
+        ps = pod_spec(o)
+        if ps is None:
+            continue
+        for c in ps.get("containers") or []:
+            c["image"] = LABAPP
+            c["imagePullPolicy"] = "Never"
+            c.pop("command", None)
+            c.pop("args", None)
+            env = [e for e in c.get("env") or [] if not e.get("name", "").startswith("LAB_")]
+            env += [{"name": "LAB_HTTP", "value": ":%d" % first_port(c)},
+                    {"name": "LAB_GRPC", "value": "0"},
+                    {"name": "LAB_ON_SIGTERM", "value": APP["on_sigterm"]},
+                    {"name": "LAB_LATENCY", "value": APP["latency"]},
+                    {"name": "LAB_DRAIN", "value": APP["drain"]},
+                    {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}]
+            c["env"] = env
+            for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+                hg = (c.get(probe) or {}).get("httpGet")
+                if hg and hg.get("scheme") == "HTTPS":
+                    hg["scheme"] = "HTTP"
+            pre = ((c.get("lifecycle") or {}).get("preStop") or {}).get("httpGet")
+            if pre and pre.get("scheme") == "HTTPS":
+                pre["scheme"] = "HTTP"
+
+
+def scale_manifests(docs):
+    """Divide the times of the manifests (preStop, grace, minReady, LB drain)
+    by LAB_SCALE."""
+    if SCALE == 1:
+        return
+    for o in docs:
+        k = o.get("kind")
+        spec = o.get("spec") or {}
+        if k in WORKLOAD_KINDS:
+            if spec.get("minReadySeconds"):
+                spec["minReadySeconds"] = scaled(spec["minReadySeconds"])
+            ps = spec["template"]["spec"]
+            if ps.get("terminationGracePeriodSeconds"):
+                ps["terminationGracePeriodSeconds"] = scaled(ps["terminationGracePeriodSeconds"])
+            for c in (ps.get("containers") or []) + (ps.get("initContainers") or []):
+                pre = (c.get("lifecycle") or {}).get("preStop") or {}
+                if "sleep" in pre:
+                    pre["sleep"]["seconds"] = scaled(pre["sleep"]["seconds"])
+                if "exec" in pre:
+                    pre["exec"]["command"] = [re.sub(r"^(\d+)$", lambda m: str(scaled(int(m.group(1)))), a)
+                                              for a in pre["exec"]["command"]]
+                if "httpGet" in pre:
+                    pre["httpGet"]["path"] = re.sub(
+                        r"seconds=(\d+)", lambda m: "seconds=%d" % scaled(int(m.group(1))),
+                        pre["httpGet"].get("path", ""))
+        if k == "GCPBackendPolicy":
+            cd = ((spec.get("default") or {}).get("connectionDraining") or {})
+            if cd.get("drainingTimeoutSec"):
+                cd["drainingTimeoutSec"] = scaled(cd["drainingTimeoutSec"])
+        if k == "BackendConfig":
+            cd = spec.get("connectionDraining") or {}
+            if cd.get("drainingTimeoutSec"):
+                cd["drainingTimeoutSec"] = scaled(cd["drainingTimeoutSec"])
+        ann = (o.get("metadata") or {}).get("annotations") or {}
+        for a, v in list(ann.items()):
+            if not isinstance(v, str):
+                continue
+            if "deregistration_delay.timeout_seconds=" in v:
+                ann[a] = re.sub(r"deregistration_delay\.timeout_seconds=(\d+)",
+                                lambda m: "deregistration_delay.timeout_seconds=%d" % scaled(int(m.group(1))), v)
+            if a == "appgw.ingress.kubernetes.io/connection-draining-timeout":
+                ann[a] = str(scaled(int(v)))
+
+
+def selects(svc, o):
+    sel = (svc.get("spec") or {}).get("selector") or {}
+    labels = o["spec"]["template"]["metadata"].get("labels") or {}
+    return sel and all(labels.get(k) == v for k, v in sel.items())
+
+
+def emulate_webhooks(sc, docs):
+    """What the platforms' admission webhooks add to pods, which no lab
+    controller can: GKE injects the NEG readiness gate into pods behind a
+    container-native LB (Gateway/NEG Services); the AWS controller injects
+    target-health.elbv2.k8s.aws/<TargetGroupBinding> into pods of labelled
+    namespaces for IP targets. Added to the pod template, for both variants."""
+    gates = []
+    svc = next((o for o in docs if o.get("kind") == "Service" and
+                o["metadata"]["name"] == sc.get("service")), None)
+    if sc.get("platform") == "gke-neg":
+        gates.append(NEG_GATE)
+    if sc.get("platform") in ("aws-alb", "aws-nlb"):
+        labelled = any(o.get("kind") == "Namespace" and
+                       ((o["metadata"].get("labels") or {}).get(AWS_INJECT) == "enabled")
+                       for o in docs)
+        if labelled:
+            gates.append("target-health.elbv2.k8s.aws/" + tgb_name(sc))
+    if not gates or svc is None:
+        return
+    for o in docs:
+        if o.get("kind") in WORKLOAD_KINDS and selects(svc, o):
+            ps = o["spec"]["template"]["spec"]
+            have = {g.get("conditionType") for g in ps.get("readinessGates") or []}
+            for g in gates:
+                if g not in have:
+                    ps.setdefault("readinessGates", []).append({"conditionType": g})
+
+
+def tgb_name(sc):
+    return sc.get("tgb") or "lab-" + (sc.get("service") or "app")
+
+
+def relocate(docs, ns):
+    """Everything goes into the lab's namespace ns (Namespace objects are
+    renamed, their labels kept); references by namespace are rewritten."""
+    out = []
+    have_ns = False
+    for o in docs:
+        o = copy.deepcopy(o)
+        md = o.setdefault("metadata", {})
+        if o.get("kind") == "Namespace":
+            if have_ns:
+                continue
+            md["name"] = ns
+            have_ns = True
+        elif o.get("kind") not in ("ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition"):
+            md["namespace"] = ns
+        out.append(o)
+    if not have_ns:
+        out.insert(0, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+    # The Namespace first: kubectl apply creates in file order.
+    return sorted(out, key=lambda o: o.get("kind") != "Namespace")
+
+
+# ---------------------------------------------------------------- watchers
+
+class Recorder:
+    """Timestamped events of pods (created, ready, gate, terminating, deleted),
+    EndpointSlices (endpoint ready/removed), and the app's own log lines
+    (sigterm, exit), all in one list."""
+
+    def __init__(self, ns, path):
+        self.ns, self.path = ns, path
+        self.events = []
+        self.lock = threading.Lock()
+        self.procs = []
+        self.pods = {}
+        self.logs_started = set()
+        self.eps = {}
+        self.stop = False
+
+    def add(self, ev, pod, t=None, **kw):
+        with self.lock:
+            self.events.append(dict(t=t or now(), event=ev, pod=pod, **kw))
+
+    def watch(self, path, handler, name):
+        p = subprocess.Popen(["kubectl", "get", "--raw", path], env=ENV, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True)
+        self.procs.append(p)
+        track(p, name)
+
+        def loop():
+            for line in p.stdout:
+                try:
+                    handler(json.loads(line))
+                except (ValueError, KeyError, TypeError):
+                    pass
+        threading.Thread(target=loop, daemon=True).start()
+
+    def start(self):
+        self.watch("/api/v1/namespaces/%s/pods?watch=true" % self.ns, self.on_pod, "watch-pods")
+        self.watch("/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices?watch=true" % self.ns,
+                   self.on_slice, "watch-slices")
+
+    def on_pod(self, ev):
+        o = ev["object"]
+        name = o["metadata"]["name"]
+        st = self.pods.setdefault(name, set())
+        if ev["type"] == "DELETED":
+            self.add("deleted", name)
+            return
+        if "created" not in st:
+            st.add("created")
+            self.add("created", name)
+        conds = {c["type"]: c["status"] for c in (o.get("status") or {}).get("conditions") or []}
+        for ctype, mark in (("Ready", "ready"),):
+            if conds.get(ctype) == "True" and mark not in st:
+                st.add(mark)
+                self.add(mark, name)
+            if conds.get(ctype) == "False" and mark in st:
+                st.discard(mark)
+                self.add("not-ready", name)
+        for g in (o.get("spec") or {}).get("readinessGates") or []:
+            ct = g["conditionType"]
+            if conds.get(ct) == "True" and ("gate:" + ct) not in st:
+                st.add("gate:" + ct)
+                self.add("gate-true", name)
+        if o["metadata"].get("deletionTimestamp") and "terminating" not in st:
+            st.add("terminating")
+            self.add("terminating", name)
+        running = any("running" in (cs.get("state") or {})
+                      for cs in (o.get("status") or {}).get("containerStatuses") or [])
+        if running and name not in self.logs_started:
+            self.logs_started.add(name)
+            self.follow_logs(name)
+
+    def on_slice(self, ev):
+        o = ev["object"]
+        cur = {}
+        if ev["type"] != "DELETED":
+            for e in o.get("endpoints") or []:
+                pod = (e.get("targetRef") or {}).get("name")
+                if pod:
+                    cur[pod] = bool((e.get("conditions") or {}).get("ready"))
+        key = o["metadata"]["name"]
+        before = self.eps.get(key, {})
+        for pod, ready in cur.items():
+            if before.get(pod) != ready:
+                self.add("endpoint-ready" if ready else "endpoint-not-ready", pod)
+        for pod in before:
+            if pod not in cur:
+                self.add("endpoint-removed", pod)
+        self.eps[key] = cur
+
+    def follow_logs(self, pod):
+        f = open(os.path.join(self.path, "app-%s.jsonl" % pod), "w")
+        p = subprocess.Popen(["kubectl", "logs", "-f", "-n", self.ns, "--all-containers",
+                              "pod/" + pod], env=ENV, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True)
+        self.procs.append(p)
+
+        def loop():
+            for line in p.stdout:
+                f.write(line)
+                try:
+                    e = json.loads(line)
+                except ValueError:
+                    continue
+                if e.get("event") in ("sigterm", "exit", "ready"):
+                    self.add("app-" + e["event"], pod, t=parse_t(e.get("t")) or now())
+            f.close()
+        threading.Thread(target=loop, daemon=True).start()
+
+    def close(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        untrack("watch-pods")
+        untrack("watch-slices")
+
+
+def parse_t(s):
+    """RFC3339Nano (UTC) -> epoch seconds."""
+    if not s:
+        return None
+    m = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$", s)
+    if not m:
+        return None
+    import calendar
+    base = calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S"))
+    frac = float("0" + m.group(2)) if m.group(2) else 0.0
+    off = 0
+    if m.group(3) != "Z":
+        sign = 1 if m.group(3)[0] == "+" else -1
+        off = sign * (int(m.group(3)[1:3]) * 3600 + int(m.group(3)[4:6]) * 60)
+    return base + frac - off
+
+
+# ---------------------------------------------------------------- actions
+
+def workloads(docs):
+    return [(o["kind"], o["metadata"]["name"]) for o in docs if o.get("kind") in WORKLOAD_KINDS]
+
+
+def wait_rollout(ns, wl, timeout):
+    ok = True
+    for kind, name in wl:
+        if kind == "ReplicaSet":
+            continue
+        p = kubectl("rollout", "status", "-n", ns, "%s/%s" % (kind.lower(), name),
+                    "--timeout=%ds" % timeout, check=False, timeout=timeout + 30)
+        ok = ok and p.returncode == 0
+    return ok
+
+
+def pods_of(ns):
+    p = kubectl("get", "pods", "-n", ns, "-o", "json")
+    return json.loads(p.stdout)["items"]
+
+
+def wait_gone(ns, uids, timeout):
+    """Wait until no pod of these UIDs exists (a StatefulSet's replacement
+    has the same name, never the same UID)."""
+    end = now() + timeout
+    while now() < end:
+        left = {p["metadata"]["uid"] for p in pods_of(ns)} & set(uids)
+        if not left:
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def restart(ns, wl, timeout):
+    """kubectl rollout restart of every workload; done when every rollout
+    finished and the old pods are gone."""
+    old = [p["metadata"]["uid"] for p in pods_of(ns)]
+    t0 = now()
+    for kind, name in wl:
+        if kind != "ReplicaSet":
+            kubectl("rollout", "restart", "-n", ns, "%s/%s" % (kind.lower(), name))
+    ok = wait_rollout(ns, wl, timeout)
+    t1 = now()
+    ok = wait_gone(ns, old, timeout) and ok
+    return dict(ok=ok, start=t0, rolled=t1, end=now())
+
+
+def drain(ns, wl, timeout):
+    """A node drain, one pod at a time, as `kubectl drain` does it node by
+    node: evict the pod (retrying while a PodDisruptionBudget refuses),
+    wait until it is gone, then the next. DaemonSet pods are skipped, as
+    kubectl drain skips them. Done when every workload is available again."""
+    t0 = now()
+    ok = True
+    end = t0 + timeout
+    victims = [p for p in pods_of(ns)
+               if not any(r.get("kind") == "DaemonSet" for r in p["metadata"].get("ownerReferences") or [])]
+    for p in victims:
+        name = p["metadata"]["name"]
+        body = json.dumps({"apiVersion": "policy/v1", "kind": "Eviction",
+                           "metadata": {"name": name, "namespace": ns}})
+        while True:
+            r = kubectl("create", "--raw", "/api/v1/namespaces/%s/pods/%s/eviction" % (ns, name),
+                        "-f", "-", inp=body, check=False)
+            if r.returncode == 0 or "NotFound" in r.stderr or "not found" in r.stderr:
+                break
+            if now() > end:
+                ok = False
+                break
+            time.sleep(1)  # 429: the budget allows no disruption now
+        if not ok:
+            break
+        ok = wait_gone(ns, [p["metadata"]["uid"]], max(1, end - now())) and ok
+    ok = ok and wait_rollout(ns, wl, max(1, int(end - now())))
+    return dict(ok=ok, start=t0, end=now())
+
+
+# ---------------------------------------------------------------- one run
+
+def service_target(ns, sc):
+    svc = json.loads(kubectl("get", "svc", "-n", ns, sc["service"], "-o", "json").stdout)
+    port = sc["port"]
+    for p in svc["spec"]["ports"]:
+        if str(p.get("name")) == str(port) or str(p["port"]) == str(port):
+            return svc["spec"]["clusterIP"], p["port"]
+    raise RuntimeError("service %s has no port %s" % (sc["service"], port))
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_http(url, timeout):
+    import urllib.request
+    end = now() + timeout
+    while now() < end:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.3)
+    return False
+
+
+def run_one(sc, variant):
+    name = sc["name"]
+    work = os.path.join(OUT, "raw", name, variant)
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    ns = ("gr-lab-" + name)[:55].rstrip("-") + "-" + variant[:3]
+    res = dict(scenario=name, kind=sc["kind"], variant=variant, requests=0, failed={},
+               rollout_seconds=None, completed=False, scale=SCALE)
+    log("%s/%s: render" % (name, variant))
+    docs = render(sc, variant, work)
+    swap_images(docs)
+    scale_manifests(docs)
+    emulate_webhooks(sc, docs)
+    docs = relocate(docs, ns)
+    with open(os.path.join(work, "applied.yaml"), "w") as f:
+        yaml.safe_dump_all(docs, f, sort_keys=False)
+    wl = workloads(docs)
+    timeout = int(900 / SCALE) + 120
+
+    kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=true", "--timeout=300s", check=False)
+    rec = Recorder(ns, work)
+    procs = {}
+    try:
+        kubectl("apply", "-f", os.path.join(work, "applied.yaml"))
+        # The namespace exists now; watch it from before the first pod runs.
+        rec.start()
+        lb = None
+        target = None
+        if sc.get("platform"):
+            lport = free_port()
+            target = "http://127.0.0.1:%d/" % lport
+            if sc["platform"] == "kube-proxy":
+                # No load balancer: the real kube-proxy routes the ClusterIP;
+                # lbsim only records the endpoints' events.
+                ip, port = service_target(ns, sc)
+                target = "http://%s:%d/" % (ip, port)
+            cmd = [os.path.join(BIN, "lab-lbsim"), "-kubeconfig", KUBECONFIG, "-platform", sc["platform"],
+                   "-namespace", ns, "-service", sc["service"], "-port", str(sc["port"]),
+                   "-listen", "127.0.0.1:%d" % lport, "-haproxy", "/usr/sbin/haproxy",
+                   "-scale", "%g" % SCALE, "-events", os.path.join(work, "lbsim.jsonl")]
+            if sc["platform"].startswith("aws"):
+                cmd += ["-tgb", tgb_name(sc)]
+            lb = subprocess.Popen(cmd, stdout=open(os.path.join(work, "lbsim.log"), "w"),
+                                  stderr=subprocess.STDOUT, start_new_session=True)
+            procs["lbsim"] = lb
+            track(lb, "lbsim")
+        up = wait_rollout(ns, wl, timeout)
+        if not up:
+            raise RuntimeError("workloads of %s did not become available" % name)
+        if target and not wait_http(target, 120 / SCALE + 60):
+            raise RuntimeError("%s does not answer before the rollout" % target)
+        lg = None
+        if target:
+            lg = subprocess.Popen([os.path.join(BIN, "lab-loadgen"), "-target", target, "-rate", str(RATE),
+                                   "-duration", "2h", "-timeout", "5s",
+                                   "-out", os.path.join(work, "loadgen.jsonl")],
+                                  stdout=subprocess.PIPE, stderr=open(os.path.join(work, "loadgen.log"), "w"),
+                                  text=True, start_new_session=True)
+            procs["loadgen"] = lg
+            track(lg, "loadgen")
+        settle = max(2.0, 10 / SCALE)
+        t_load = now()
+        time.sleep(settle)
+        phases = {}
+        ok = True
+        for action in sc["actions"]:
+            log("%s/%s: %s" % (name, variant, action))
+            if action == "restart":
+                phases["restart"] = restart(ns, wl, timeout)
+            else:
+                phases["drain"] = drain(ns, wl, timeout)
+            ok = ok and phases[action]["ok"]
+            time.sleep(settle)
+        if lg:
+            lg.send_signal(signal.SIGTERM)
+            out, _ = lg.communicate(timeout=30)
+            untrack("loadgen")
+            summary = json.loads(out.strip().splitlines()[-1])
+            res["requests"] = summary.get("requests", 0)
+            res["failed"] = {k: v for k, v in (summary.get("failed") or {}).items() if v}
+        if "restart" in phases:
+            res["rollout_seconds"] = round(phases["restart"]["rolled"] - phases["restart"]["start"], 1)
+            res["restart_seconds"] = round(phases["restart"]["end"] - phases["restart"]["start"], 1)
+        if "drain" in phases:
+            res["drain_seconds"] = round(phases["drain"]["end"] - phases["drain"]["start"], 1)
+        res["completed"] = ok
+        res["phases"] = {k: dict(start=v["start"] - t_load, end=v["end"] - t_load) for k, v in phases.items()}
+        res["t0"] = t_load
+    except (RuntimeError, subprocess.TimeoutExpired) as e:
+        res["error"] = str(e)
+        log("%s/%s: %s" % (name, variant, e))
+    finally:
+        for k, p in procs.items():
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(15)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+            untrack(k)
+        rec.close()
+        with open(os.path.join(work, "events.json"), "w") as f:
+            json.dump(sorted(rec.events, key=lambda e: e["t"]), f, indent=0)
+        kubectl("delete", "namespace", ns, "--wait=true", "--timeout=300s", check=False)
+    with open(os.path.join(work, "result.json"), "w") as f:
+        json.dump(res, f, indent=1)
+    log("%s/%s: requests=%s failed=%s rollout=%ss completed=%s" % (
+        name, variant, res["requests"], res["failed"], res["rollout_seconds"], res["completed"]))
+    return res
+
+
+def main():
+    scenarios = SCENARIOS
+    if os.environ.get("LAB_MANIFESTS"):
+        profile = os.environ.get("LAB_PROFILE") or "generic"
+        platform = {"gke-neg": "gke-neg", "gke-autopilot": "gke-neg", "eks-alb": "aws-alb",
+                    "eks-fargate-alb": "aws-alb", "eks-nlb": "aws-nlb", "aks-agic": "agic",
+                    "ingress-nginx": "ingress-nginx"}.get(profile, "kube-proxy")
+        docs = load_dir(os.environ["LAB_MANIFESTS"])
+        svc = next((o for o in docs if o.get("kind") == "Service"), None)
+        if svc is None:
+            sys.exit("lab: LAB_MANIFESTS has no Service to send load to")
+        scenarios = [dict(name="custom", kind="path", dir=os.path.abspath(os.environ["LAB_MANIFESTS"]),
+                          config={"profile": profile}, platform=platform,
+                          service=svc["metadata"]["name"], port=str(svc["spec"]["ports"][0]["port"]),
+                          actions=["restart", "drain"])]
+    want = [s for s in os.environ.get("LAB_SCENARIOS", "").split(",") if s]
+    if want:
+        unknown = set(want) - {s["name"] for s in scenarios}
+        if unknown:
+            sys.exit("lab: unknown scenarios %s (known: %s)" % (
+                ",".join(sorted(unknown)), ",".join(s["name"] for s in scenarios)))
+        scenarios = [s for s in scenarios if s["name"] in want]
+    os.makedirs(OUT, exist_ok=True)
+    path = os.path.join(OUT, "results.json")
+    results = []
+    if os.environ.get("LAB_APPEND") and os.path.exists(path):
+        # Keep the other scenarios' results of an earlier run.
+        names = {s["name"] for s in scenarios}
+        results = [r for r in json.load(open(path)) if r["scenario"] not in names]
+    for sc in scenarios:
+        for variant in ("input", "output"):
+            results.append(run_one(sc, variant))
+            with open(path, "w") as f:
+                json.dump(results, f, indent=1)
+    return results
+
+
+if __name__ == "__main__":
+    main()

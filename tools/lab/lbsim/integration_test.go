@@ -1,0 +1,481 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/utils/ptr"
+)
+
+// TestIntegrationGKENEG runs lbsim against a real kube-apiserver and a real
+// HAProxy, with two labapp processes as the pods, on this host's first
+// non-loopback address (the API server refuses loopback endpoints), each on
+// its own port and in its own EndpointSlice. No kubelet or
+// controller-manager runs there, so the test writes pod status and the
+// EndpointSlices by hand, as they would. It needs
+//
+//	GR_APISERVER_DIR=/tmp/gr-apiserver-lab-parts hack/apiserver.sh start
+//	LBSIM_KUBECONFIG=/tmp/gr-apiserver-lab-parts/kubeconfig go test ./lab/lbsim -run Integration
+//
+// and is skipped without LBSIM_KUBECONFIG.
+func TestIntegrationGKENEG(t *testing.T) {
+	kc := os.Getenv("LBSIM_KUBECONFIG")
+	if kc == "" {
+		t.Skip("LBSIM_KUBECONFIG not set (start hack/apiserver.sh; see the test's comment)")
+	}
+	haproxy, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Fatalf("haproxy not installed: %v", err)
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := kubernetes.NewForConfigOrDie(cfg)
+	dyn := dynamic.NewForConfigOrDie(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	ns := fmt.Sprintf("lbsim-%d", time.Now().UnixNano()%1e6)
+	must(t, create(ctx, cs, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
+	defer cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
+
+	// The "pods": labapp on this host's address, one port each.
+	dir := t.TempDir()
+	app := filepath.Join(dir, "labapp")
+	if out, err := exec.Command("go", "build", "-o", app, "../labapp").CombinedOutput(); err != nil {
+		t.Fatalf("build labapp: %v\n%s", err, out)
+	}
+	ip := hostIP(t)
+	port1, port2 := freePort(t, ip), freePort(t, ip)
+	startApp(t, app, "pod-1", ip, port1)
+	startApp(t, app, "pod-2", ip, port2)
+
+	must(t, create(ctx, cs, &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
+		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "web"}, Ports: []corev1.ServicePort{
+			{Name: "http", Port: 80, TargetPort: intstr.FromString("http")}}},
+	}))
+	// GCPBackendPolicy: connection draining 20 s (2 s at -scale 10).
+	pol := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "networking.gke.io/v1", "kind": "GCPBackendPolicy",
+		"metadata": map[string]any{"name": "web", "namespace": ns},
+		"spec": map[string]any{
+			"default":   map[string]any{"connectionDraining": map[string]any{"drainingTimeoutSec": int64(20)}},
+			"targetRef": map[string]any{"group": "", "kind": "Service", "name": "web"},
+		},
+	}}
+	if _, err := dyn.Resource(gcpBackendPolicy).Namespace(ns).Create(ctx, pol, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("GCPBackendPolicy (are the CRDs installed?): %v", err)
+	}
+	const gate = "cloud.google.com/load-balancer-neg-ready"
+	for _, name := range []string{"pod-1", "pod-2"} {
+		mustPod(t, ctx, cs, ns, name, ip, gate)
+	}
+
+	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t, "127.0.0.1"))
+	events := filepath.Join(dir, "events.jsonl")
+	o, err := parseOptions([]string{"-kubeconfig", kc, "-platform", "gke-neg", "-namespace", ns, "-service", "web",
+		"-port", "http", "-listen", listen, "-haproxy", haproxy, "-scale", "10", "-events", events, "-health-path", "/healthz"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, o) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("lbsim: %v", err)
+		}
+	}()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) { // HAProxy up
+		if c, err := net.Dial("tcp", listen); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("lbsim's HAProxy not listening after 20s")
+		}
+	}
+
+	// pod-1 ready in its slice.
+	newSlice := func(name string, port int, e discoveryv1.Endpoint) *discoveryv1.EndpointSlice {
+		return &discoveryv1.EndpointSlice{
+			ObjectMeta:  metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{discoveryv1.LabelServiceName: "web"}},
+			AddressType: discoveryv1.AddressTypeIPv4,
+			Ports:       []discoveryv1.EndpointPort{{Name: ptr.To("http"), Port: ptr.To(int32(port))}},
+			Endpoints:   []discoveryv1.Endpoint{e},
+		}
+	}
+	t0 := time.Now()
+	slice, err := cs.DiscoveryV1().EndpointSlices(ns).Create(ctx, newSlice("web-1", port1, endpoint("pod-1", ip, true, false)), metav1.CreateOptions{})
+	must(t, err)
+
+	lb := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	get := func() (int, string) {
+		resp, err := lb.Get("http://" + listen + "/")
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, strings.TrimSpace(string(b))
+	}
+	// Before the attach delay (0.5 s) and the health checks (2 x 0.5 s) the
+	// LB has no healthy target: 503.
+	if code, body := get(); code != 503 {
+		t.Fatalf("before attach: %d %q, want 503", code, body)
+	}
+	added := waitEvent(t, events, "target-added", "pod-1", 5*time.Second)
+	gateTrue := waitEvent(t, events, "gate-true", "pod-1", 5*time.Second)
+	healthy := waitEvent(t, events, "target-healthy", "pod-1", 5*time.Second)
+	within(t, "attach after the slice", added.Sub(t0), 400*time.Millisecond, 1500*time.Millisecond)
+	// Story 1's race: the gate is True at attach, the LB serves only after
+	// its health checks (rise 2 at 0.5 s).
+	within(t, "gate True after attach", gateTrue.Sub(added), 0, 300*time.Millisecond)
+	within(t, "healthy after attach", healthy.Sub(added), 500*time.Millisecond, 2500*time.Millisecond)
+	if code, body := get(); code != 200 || body != "pod pod-1" {
+		t.Fatalf("after healthy: %d %q", code, body)
+	}
+	p1, err := cs.CoreV1().Pods(ns).Get(ctx, "pod-1", metav1.GetOptions{})
+	must(t, err)
+	if !condTrue(p1, gate) {
+		t.Fatalf("pod-1 conditions %+v: no %s=True", p1.Status.Conditions, gate)
+	}
+
+	// pod-2 joins; both serve.
+	_, err = cs.DiscoveryV1().EndpointSlices(ns).Create(ctx, newSlice("web-2", port2, endpoint("pod-2", ip, true, false)), metav1.CreateOptions{})
+	must(t, err)
+	waitEvent(t, events, "target-healthy", "pod-2", 5*time.Second)
+	seen := map[string]int{}
+	for i := 0; i < 10; i++ {
+		_, body := get()
+		seen[body]++
+	}
+	if seen["pod pod-1"] == 0 || seen["pod pod-2"] == 0 {
+		t.Fatalf("round robin over both: %v", seen)
+	}
+
+	// pod-1 terminates. The LB keeps sending to it for the detach delay
+	// (10 s / 10), then drains it.
+	slice.Endpoints[0] = endpoint("pod-1", ip, false, true)
+	tTerm := time.Now()
+	slice, err = cs.DiscoveryV1().EndpointSlices(ns).Update(ctx, slice, metav1.UpdateOptions{})
+	must(t, err)
+	// Two long requests during the detach delay: one lands on each pod
+	// (round robin). pod-1's outlives the drain timeout (20 s / 10) and is
+	// cut when the target is removed; pod-2's completes.
+	inflight := make(chan int, 2)
+	for i := 0; i < 2; i++ {
+		go func() {
+			c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+			resp, err := c.Get("http://" + listen + "/sleep?seconds=4")
+			if err != nil {
+				inflight <- 0
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			inflight <- resp.StatusCode
+		}()
+		time.Sleep(20 * time.Millisecond)
+	}
+	sentDuringDetach := map[string]int{}
+	for time.Since(tTerm) < 700*time.Millisecond {
+		_, body := get()
+		sentDuringDetach[body]++
+	}
+	if sentDuringDetach["pod pod-1"] == 0 {
+		t.Errorf("LB stopped sending to pod-1 before the detach delay: %v", sentDuringDetach)
+	}
+	draining := waitEvent(t, events, "target-draining", "pod-1", 5*time.Second)
+	within(t, "detach after terminating", draining.Sub(tTerm), 800*time.Millisecond, 1600*time.Millisecond)
+	for i := 0; i < 6; i++ {
+		if _, body := get(); body != "pod pod-2" {
+			t.Fatalf("after draining, request went to %q", body)
+		}
+	}
+	codes := map[int]int{}
+	for i := 0; i < 2; i++ {
+		codes[<-inflight]++
+	}
+	if codes[200] != 1 || len(codes) != 2 {
+		t.Errorf("long requests: %v, want one 200 (pod-2) and one cut at the drain timeout (pod-1)", codes)
+	}
+	removed := waitEvent(t, events, "target-removed", "pod-1", 5*time.Second)
+	within(t, "removed at the drain timeout", removed.Sub(draining), 1900*time.Millisecond, 2600*time.Millisecond)
+	if b, _ := os.ReadFile(events); !strings.Contains(string(b), `"target-removed","pod":"pod-1","ip":"`+ip+`","port":`+fmt.Sprint(port1)+`,"detail":"drain timeout"`) {
+		t.Errorf("removal of pod-1 not by the drain timeout:\n%s", b)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func create(ctx context.Context, cs kubernetes.Interface, obj any) error {
+	var err error
+	switch o := obj.(type) {
+	case *corev1.Namespace:
+		_, err = cs.CoreV1().Namespaces().Create(ctx, o, metav1.CreateOptions{})
+	case *corev1.Service:
+		_, err = cs.CoreV1().Services(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
+	}
+	return err
+}
+
+// mustPod creates a pod with the NEG readiness gate (as GKE's webhook adds
+// it) and writes the status a kubelet would: IP, containers ready.
+func mustPod(t *testing.T, ctx context.Context, cs kubernetes.Interface, ns, name, ip, gate string) {
+	t.Helper()
+	p := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{"app": "web"}},
+		Spec: corev1.PodSpec{
+			Containers:     []corev1.Container{{Name: "app", Image: "localhost/labapp:lab"}},
+			ReadinessGates: []corev1.PodReadinessGate{{ConditionType: corev1.PodConditionType(gate)}},
+		},
+	}
+	p, err := cs.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{})
+	must(t, err)
+	p.Status.Phase = corev1.PodRunning
+	p.Status.PodIP = ip
+	p.Status.PodIPs = []corev1.PodIP{{IP: ip}}
+	p.Status.Conditions = []corev1.PodCondition{{Type: corev1.ContainersReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.Now()}}
+	_, err = cs.CoreV1().Pods(ns).UpdateStatus(ctx, p, metav1.UpdateOptions{})
+	must(t, err)
+}
+
+func endpoint(pod, ip string, ready, terminating bool) discoveryv1.Endpoint {
+	return discoveryv1.Endpoint{
+		Addresses:  []string{ip},
+		Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(ready), Serving: ptr.To(ready || terminating), Terminating: ptr.To(terminating)},
+		TargetRef:  &corev1.ObjectReference{Kind: "Pod", Name: pod},
+	}
+}
+
+func condTrue(p *corev1.Pod, typ string) bool {
+	for _, c := range p.Status.Conditions {
+		if string(c.Type) == typ {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func startApp(t *testing.T, bin, pod, ip string, port int) {
+	t.Helper()
+	cmd := exec.Command(bin, "-http", fmt.Sprintf("%s:%d", ip, port), "-grpc", "0")
+	cmd.Env = append(os.Environ(), "POD_NAME="+pod)
+	out, _ := cmd.StdoutPipe()
+	must(t, cmd.Start())
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), `"ready"`) {
+			go io.Copy(io.Discard, out)
+			return
+		}
+	}
+	t.Fatalf("%s did not start", pod)
+}
+
+// hostIP is this host's first non-loopback IPv4 address.
+func hostIP(t *testing.T) string {
+	t.Helper()
+	addrs, err := net.InterfaceAddrs()
+	must(t, err)
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() && !n.IP.IsLinkLocalUnicast() {
+			return n.IP.String()
+		}
+	}
+	t.Skip("no non-loopback IPv4 address for the pods")
+	return ""
+}
+
+func freePort(t *testing.T, ip string) int {
+	t.Helper()
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	must(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// waitEvent waits for an event in the JSONL file and returns its time.
+func waitEvent(t *testing.T, file, event, pod string, within time.Duration) time.Time {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		b, _ := os.ReadFile(file)
+		for _, line := range strings.Split(string(b), "\n") {
+			var e Event
+			if json.Unmarshal([]byte(line), &e) == nil && e.Event == event && e.Pod == pod {
+				at, err := time.Parse(time.RFC3339Nano, e.T)
+				must(t, err)
+				return at
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	b, _ := os.ReadFile(file)
+	t.Fatalf("no %s of %s within %s; events:\n%s", event, pod, within, b)
+	return time.Time{}
+}
+
+func within(t *testing.T, what string, d, lo, hi time.Duration) {
+	t.Helper()
+	if d < lo || d > hi {
+		t.Errorf("%s: %s, want between %s and %s", what, d, lo, hi)
+	}
+}
+
+// TestIntegrationAWSALB: an ALB IP target whose pod waits only for its
+// target-health gate is registered (else the gate could never turn True),
+// the gate turns True only once HAProxy's health checks pass, the Ingress's
+// target-group attributes and health-check annotations are read, and a
+// terminating target keeps receiving requests for the deregistration
+// propagation delay, then is removed at once when nothing is in flight.
+func TestIntegrationAWSALB(t *testing.T) {
+	kc := os.Getenv("LBSIM_KUBECONFIG")
+	if kc == "" {
+		t.Skip("LBSIM_KUBECONFIG not set (start hack/apiserver.sh; see TestIntegrationGKENEG)")
+	}
+	haproxy, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Fatalf("haproxy not installed: %v", err)
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
+	must(t, err)
+	cs := kubernetes.NewForConfigOrDie(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ns := fmt.Sprintf("lbsim-aws-%d", time.Now().UnixNano()%1e6)
+	must(t, create(ctx, cs, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
+	defer cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
+
+	dir := t.TempDir()
+	app := filepath.Join(dir, "labapp")
+	if out, err := exec.Command("go", "build", "-o", app, "../labapp").CombinedOutput(); err != nil {
+		t.Fatalf("build labapp: %v\n%s", err, out)
+	}
+	ip := hostIP(t)
+	port := freePort(t, ip)
+	startApp(t, app, "pod-1", ip, port)
+	must(t, create(ctx, cs, &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
+		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "web"}, Ports: []corev1.ServicePort{
+			{Name: "http", Port: 80, TargetPort: intstr.FromString("http")}}},
+	}))
+	pathType := networkingv1.PathTypePrefix
+	_, err = cs.NetworkingV1().Ingresses(ns).Create(ctx, &networkingv1.Ingress{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns, Annotations: map[string]string{
+			"alb.ingress.kubernetes.io/target-group-attributes":      "deregistration_delay.timeout_seconds=10",
+			"alb.ingress.kubernetes.io/healthcheck-path":             "/healthz",
+			"alb.ingress.kubernetes.io/healthcheck-interval-seconds": "5",
+		}},
+		Spec: networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{{IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
+			Paths: []networkingv1.HTTPIngressPath{{Path: "/", PathType: &pathType, Backend: networkingv1.IngressBackend{
+				Service: &networkingv1.IngressServiceBackend{Name: "web", Port: networkingv1.ServiceBackendPort{Name: "http"}}}}}}}}}},
+	}, metav1.CreateOptions{})
+	must(t, err)
+	const gate = "target-health.elbv2.k8s.aws/web-tgb"
+	mustPod(t, ctx, cs, ns, "pod-1", ip, gate)
+
+	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t, "127.0.0.1"))
+	events := filepath.Join(dir, "events.jsonl")
+	o, err := parseOptions([]string{"-kubeconfig", kc, "-platform", "aws-alb", "-namespace", ns, "-service", "web",
+		"-listen", listen, "-haproxy", haproxy, "-scale", "10", "-events", events, "-tgb", "web-tgb"})
+	must(t, err)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, o) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("lbsim: %v", err)
+		}
+	}()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if c, err := net.Dial("tcp", listen); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("lbsim's HAProxy not listening after 20s")
+		}
+	}
+	// Not Ready in the slice: only the target-health gate is missing.
+	slice := &discoveryv1.EndpointSlice{
+		ObjectMeta:  metav1.ObjectMeta{Name: "web-1", Namespace: ns, Labels: map[string]string{discoveryv1.LabelServiceName: "web"}},
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Ports:       []discoveryv1.EndpointPort{{Name: ptr.To("http"), Port: ptr.To(int32(port))}},
+		Endpoints:   []discoveryv1.Endpoint{endpoint("pod-1", ip, false, false)},
+	}
+	slice, err = cs.DiscoveryV1().EndpointSlices(ns).Create(ctx, slice, metav1.CreateOptions{})
+	must(t, err)
+	added := waitEvent(t, events, "target-added", "pod-1", 5*time.Second)
+	healthy := waitEvent(t, events, "target-healthy", "pod-1", 5*time.Second)
+	gateTrue := waitEvent(t, events, "gate-true", "pod-1", 5*time.Second)
+	// Health checks every 0.5 s (the Ingress's 5 s / 10), rise 2.
+	within(t, "healthy after registration", healthy.Sub(added), 500*time.Millisecond, 2500*time.Millisecond)
+	within(t, "gate after healthy", gateTrue.Sub(healthy), 0, 300*time.Millisecond)
+	p, err := cs.CoreV1().Pods(ns).Get(ctx, "pod-1", metav1.GetOptions{})
+	must(t, err)
+	if !condTrue(p, gate) {
+		t.Fatalf("pod-1 conditions %+v: no %s=True", p.Status.Conditions, gate)
+	}
+	lb := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := lb.Get("http://" + listen + "/")
+	must(t, err)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("through the ALB: %d", resp.StatusCode)
+	}
+
+	// Terminating: the ALB still sends for 3 s (30 s / 10), then drains;
+	// nothing in flight, so the target is removed before the 1 s
+	// deregistration delay of the Ingress.
+	slice.Endpoints[0] = endpoint("pod-1", ip, false, true)
+	tTerm := time.Now()
+	_, err = cs.DiscoveryV1().EndpointSlices(ns).Update(ctx, slice, metav1.UpdateOptions{})
+	must(t, err)
+	time.Sleep(2 * time.Second)
+	resp, err = lb.Get("http://" + listen + "/")
+	must(t, err)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("during deregistration propagation: %d, want still served", resp.StatusCode)
+	}
+	draining := waitEvent(t, events, "target-draining", "pod-1", 5*time.Second)
+	within(t, "deregistration propagation", draining.Sub(tTerm), 2800*time.Millisecond, 3600*time.Millisecond)
+	removed := waitEvent(t, events, "target-removed", "pod-1", 5*time.Second)
+	within(t, "removed with nothing in flight", removed.Sub(draining), 0, 500*time.Millisecond)
+	resp, err = lb.Get("http://" + listen + "/")
+	must(t, err)
+	resp.Body.Close()
+	if resp.StatusCode != 503 {
+		t.Errorf("after removal: %d, want 503 (no target)", resp.StatusCode)
+	}
+}
