@@ -53,7 +53,7 @@ lab:
 # The lab's time-scaled subset (story 1 and the generic path, input and
 # output); fails when the output drops a request or a rollout does not finish.
 lab-test:
-	LAB_SCALE=$${LAB_SCALE:-4} LAB_SCENARIOS=$${LAB_SCENARIOS:-story1-gke-gateway,path-generic} hack/lab.sh --check
+	LAB_OUT=$${LAB_OUT:-$(GR_CACHE)/lab-test-out} LAB_SCALE=$${LAB_SCALE:-4} LAB_SCENARIOS=$${LAB_SCENARIOS:-story1-gke-gateway,path-generic} hack/lab.sh --check
 
 demo: build
 	hack/demo.sh
