@@ -61,11 +61,7 @@ func TestIntegrationGKENEG(t *testing.T) {
 	defer cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
 
 	// The "pods": labapp on this host's address, one port each.
-	dir := t.TempDir()
-	app := filepath.Join(dir, "labapp")
-	if out, err := exec.Command("go", "build", "-o", app, "../labapp").CombinedOutput(); err != nil {
-		t.Fatalf("build labapp: %v\n%s", err, out)
-	}
+	app := buildLabapp(t)
 	ip := hostIP(t)
 	port1, port2 := freePort(t, ip), freePort(t, ip)
 	startApp(t, app, "pod-1", ip, port1)
@@ -94,7 +90,7 @@ func TestIntegrationGKENEG(t *testing.T) {
 	}
 
 	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t, "127.0.0.1"))
-	events := filepath.Join(dir, "events.jsonl")
+	events := filepath.Join(t.TempDir(), "events.jsonl")
 	o, err := parseOptions([]string{"-kubeconfig", kc, "-platform", "gke-neg", "-namespace", ns, "-service", "web",
 		"-port", "http", "-listen", listen, "-haproxy", haproxy, "-scale", "10", "-events", events, "-health-path", "/healthz"})
 	if err != nil {
@@ -376,11 +372,7 @@ func TestIntegrationAWSALB(t *testing.T) {
 	must(t, create(ctx, cs, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
 	defer cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
 
-	dir := t.TempDir()
-	app := filepath.Join(dir, "labapp")
-	if out, err := exec.Command("go", "build", "-o", app, "../labapp").CombinedOutput(); err != nil {
-		t.Fatalf("build labapp: %v\n%s", err, out)
-	}
+	app := buildLabapp(t)
 	ip := hostIP(t)
 	port := freePort(t, ip)
 	startApp(t, app, "pod-1", ip, port)
@@ -405,7 +397,7 @@ func TestIntegrationAWSALB(t *testing.T) {
 	mustPod(t, ctx, cs, ns, "pod-1", ip, gate)
 
 	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t, "127.0.0.1"))
-	events := filepath.Join(dir, "events.jsonl")
+	events := filepath.Join(t.TempDir(), "events.jsonl")
 	o, err := parseOptions([]string{"-kubeconfig", kc, "-platform", "aws-alb", "-namespace", ns, "-service", "web",
 		"-listen", listen, "-haproxy", haproxy, "-scale", "10", "-events", events, "-tgb", "web-tgb"})
 	must(t, err)
@@ -478,4 +470,15 @@ func TestIntegrationAWSALB(t *testing.T) {
 	if resp.StatusCode != 503 {
 		t.Errorf("after removal: %d, want 503 (no target)", resp.StatusCode)
 	}
+}
+
+// buildLabapp builds the lab app into a temporary folder: the "pods" of the
+// integration tests run it on this host's address.
+func buildLabapp(t *testing.T) string {
+	t.Helper()
+	app := filepath.Join(t.TempDir(), "labapp")
+	if out, err := exec.Command("go", "build", "-o", app, "../labapp").CombinedOutput(); err != nil {
+		t.Fatalf("build labapp: %v\n%s", err, out)
+	}
+	return app
 }
