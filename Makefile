@@ -19,10 +19,12 @@ lint:
 	cd tools && go vet ./lab/...
 
 # The function's packages, and the lab's programs (their own module, tools/;
-# lbsim's integration tests run only with LBSIM_KUBECONFIG set).
+# lbsim's integration tests run only with LBSIM_KUBECONFIG set) and its
+# manifest fitting (lab/fit.py).
 unit:
 	go test ./...
 	cd tools && go test ./lab/...
+	cd lab && python3 -m unittest discover -p 'test_*.py'
 
 # End to end through the real clients: kpt fn eval/render and kustomize build
 # (exec and the image, with podman), Helm 3 and 4 post-renderers.
@@ -46,7 +48,8 @@ test: lint unit e2e apiserver-test lab-test
 # output rolled out under load through the platforms' simulated load
 # balancers, results in lab/out (real time: about an hour). LAB_SCALE=N
 # divides every delay by N; LAB_SCENARIOS=a,b picks scenarios;
-# LAB_MANIFESTS=DIR LAB_PROFILE=NAME runs your own manifests.
+# LAB_MANIFESTS=DIR LAB_PROFILE=NAME runs your own manifests (README:
+# "Your own manifests in the lab").
 lab:
 	hack/lab.sh
 

@@ -7,7 +7,8 @@
 #   hack/lab.sh          every scenario at LAB_SCALE (default 1: real time)
 #   hack/lab.sh --check  also fail when an output variant dropped a request
 #                        or any run did not complete (make lab-test)
-# Environment: LAB_SCALE, LAB_SCENARIOS=a,b, LAB_MANIFESTS=DIR + LAB_PROFILE,
+# Environment: LAB_SCALE, LAB_SCENARIOS=a,b, LAB_MANIFESTS=DIR with LAB_PROFILE
+# or LAB_FN_CONFIG, LAB_SERVICE=name[:port], LAB_PLATFORM,
 # LAB_RATE, LAB_DIR (node state, default $GR_CACHE/lab), LAB_OUT.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -18,6 +19,8 @@ hack/lab-install.sh
 hack/build-k8s.sh kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy >/dev/null
 hack/build.sh bin/graceful-rollout
 lab/images.sh
+# A kustomization given as LAB_MANIFESTS is built with the standalone kustomize.
+if [[ -n ${LAB_MANIFESTS:-} ]]; then PATH=$GR_BIN:$PATH; hack/install-kustomize.sh >/dev/null; fi
 log "tools ready in $((SECONDS - t0)) s"
 
 runner=

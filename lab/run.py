@@ -29,6 +29,7 @@ import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from scenarios import APP, SCENARIOS  # noqa: E402
+import fit  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.environ.get("GR_CACHE", os.path.expanduser("~/.cache/graceful-rollout"))
@@ -40,8 +41,7 @@ SCALE = float(os.environ.get("LAB_SCALE", "1") or 1)
 RATE = int(os.environ.get("LAB_RATE", "50"))
 KUBECONFIG = os.path.join(LAB, "etc", "admin.kubeconfig")
 ENV = dict(os.environ, KUBECONFIG=KUBECONFIG)
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
-LABAPP = "localhost/labapp:lab"
+WORKLOAD_KINDS = fit.WORKLOAD_KINDS
 NEG_GATE = "cloud.google.com/load-balancer-neg-ready"
 AWS_INJECT = "elbv2.k8s.aws/pod-readiness-gate-inject"
 
@@ -106,6 +106,8 @@ def load_dir(d):
 def fn_args(sc, src):
     """kpt fn eval arguments for the scenario's function config: the
     Kptfile's configMap or configPath, or the scenario's own config."""
+    if sc.get("fn_config"):
+        return ["--fn-config", sc["fn_config"]]
     if sc.get("config"):
         return ["--"] + ["%s=%s" % kv for kv in sc["config"].items()]
     kf = yaml.safe_load(open(os.path.join(src, "Kptfile")))
@@ -122,7 +124,7 @@ def render(sc, variant, work):
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns(".expected"))
     if variant == "output":
         args = fn_args(sc, src)
-        if args[0] == "--fn-config":
+        if args[0] == "--fn-config" and not sc.get("fn_config"):
             args[1] = os.path.join(dst, os.path.relpath(args[1], src))
         p = subprocess.run(["kpt", "fn", "eval", dst, "--exec", FN, "--results-dir",
                             os.path.join(work, "fn-results")] + args,
@@ -132,48 +134,6 @@ def render(sc, variant, work):
         if p.returncode != 0:
             raise RuntimeError("kpt fn eval failed: " + p.stderr.strip()[-600:])
     return load_dir(dst)
-
-
-def pod_spec(o):
-    if o.get("kind") in WORKLOAD_KINDS:
-        return o["spec"]["template"]["spec"]
-    return None
-
-
-def first_port(c):
-    for p in c.get("ports") or []:
-        return p.get("containerPort")
-    return 8080
-
-
-def swap_images(docs):
-    """Every container becomes the lab app listening on the container's own
-    port. Probes keep their path, port and timing; HTTPS becomes HTTP (the
-    lab app serves plain HTTP). Nothing else changes."""
-    for o in docs:
-        ps = pod_spec(o)
-        if ps is None:
-            continue
-        for c in ps.get("containers") or []:
-            c["image"] = LABAPP
-            c["imagePullPolicy"] = "Never"
-            c.pop("command", None)
-            c.pop("args", None)
-            env = [e for e in c.get("env") or [] if not e.get("name", "").startswith("LAB_")]
-            env += [{"name": "LAB_HTTP", "value": ":%d" % first_port(c)},
-                    {"name": "LAB_GRPC", "value": "0"},
-                    {"name": "LAB_ON_SIGTERM", "value": APP["on_sigterm"]},
-                    {"name": "LAB_LATENCY", "value": APP["latency"]},
-                    {"name": "LAB_DRAIN", "value": APP["drain"]},
-                    {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}]
-            c["env"] = env
-            for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
-                hg = (c.get(probe) or {}).get("httpGet")
-                if hg and hg.get("scheme") == "HTTPS":
-                    hg["scheme"] = "HTTP"
-            pre = ((c.get("lifecycle") or {}).get("preStop") or {}).get("httpGet")
-            if pre and pre.get("scheme") == "HTTPS":
-                pre["scheme"] = "HTTP"
 
 
 def scale_manifests(docs):
@@ -220,12 +180,6 @@ def scale_manifests(docs):
                 ann[a] = str(scaled(int(v)))
 
 
-def selects(svc, o):
-    sel = (svc.get("spec") or {}).get("selector") or {}
-    labels = o["spec"]["template"]["metadata"].get("labels") or {}
-    return sel and all(labels.get(k) == v for k, v in sel.items())
-
-
 def emulate_webhooks(sc, docs):
     """What the platforms' admission webhooks add to pods, which no lab
     controller can: GKE injects the NEG readiness gate into pods behind a
@@ -246,7 +200,7 @@ def emulate_webhooks(sc, docs):
     if not gates or svc is None:
         return
     for o in docs:
-        if o.get("kind") in WORKLOAD_KINDS and selects(svc, o):
+        if o.get("kind") in WORKLOAD_KINDS and fit.selects(svc, o):
             ps = o["spec"]["template"]["spec"]
             have = {g.get("conditionType") for g in ps.get("readinessGates") or []}
             for g in gates:
@@ -258,9 +212,38 @@ def tgb_name(sc):
     return sc.get("tgb") or "lab-" + (sc.get("service") or "app")
 
 
+_KINDS = {}
+
+
+def api_kinds():
+    """{(apiVersion, kind): namespaced} of the lab's API server."""
+    if not _KINDS:
+        p = kubectl("api-resources", "--no-headers", "-o", "wide")
+        for line in p.stdout.splitlines():
+            f = line.split()
+            # NAME [SHORTNAMES] APIVERSION NAMESPACED KIND VERBS...
+            i = next(i for i, x in enumerate(f) if x in ("true", "false"))
+            _KINDS[(f[i - 1], f[i + 1])] = f[i] == "true"
+    return _KINDS
+
+
+def known(docs, notes):
+    """Objects of kinds the lab's API server serves; the rest are noted."""
+    kinds = api_kinds()
+    keep = []
+    for o in docs:
+        if (o.get("apiVersion"), o.get("kind")) in kinds:
+            keep.append(o)
+        else:
+            notes.add("not applied (no such kind in the lab: %s %s)" % (o.get("apiVersion"), o.get("kind")),
+                      (o.get("metadata") or {}).get("name"))
+    return keep
+
+
 def relocate(docs, ns):
-    """Everything goes into the lab's namespace ns (Namespace objects are
-    renamed, their labels kept); references by namespace are rewritten."""
+    """Everything namespaced goes into the lab's namespace ns (Namespace
+    objects are renamed, their labels kept)."""
+    kinds = api_kinds()
     out = []
     have_ns = False
     for o in docs:
@@ -271,8 +254,10 @@ def relocate(docs, ns):
                 continue
             md["name"] = ns
             have_ns = True
-        elif o.get("kind") not in ("ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition"):
+        elif kinds.get((o.get("apiVersion"), o.get("kind")), True):
             md["namespace"] = ns
+        else:
+            md.pop("namespace", None)
         out.append(o)
     if not have_ns:
         out.insert(0, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
@@ -531,6 +516,19 @@ def wait_http(url, timeout):
     return False
 
 
+def wait_tcp(target, timeout):
+    import socket
+    host, port = target.split("//", 1)[1].rstrip("/").rsplit(":", 1)
+    end = now() + timeout
+    while now() < end:
+        try:
+            socket.create_connection((host, int(port)), timeout=2).close()
+            return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
 def run_one(sc, variant):
     name = sc["name"]
     work = os.path.join(OUT, "raw", name, variant)
@@ -541,7 +539,14 @@ def run_one(sc, variant):
                rollout_seconds=None, completed=False, scale=SCALE)
     log("%s/%s: render" % (name, variant))
     docs = render(sc, variant, work)
-    swap_images(docs)
+    docs, notes = fit.fit(docs, APP)
+    docs = known(docs, notes)
+    if notes.lines():
+        with open(os.path.join(work, "fit.txt"), "w") as f:
+            f.write("\n".join(notes.lines()) + "\n")
+        if variant == "input":
+            log("%s: fitted to the lab (same for both variants; %s):\n  %s" % (
+                name, os.path.join(work, "fit.txt"), "\n  ".join(notes.lines())))
     scale_manifests(docs)
     emulate_webhooks(sc, docs)
     docs = relocate(docs, ns)
@@ -567,6 +572,8 @@ def run_one(sc, variant):
                 # lbsim only records the endpoints' events.
                 ip, port = service_target(ns, sc)
                 target = "http://%s:%d/" % (ip, port)
+                if sc.get("scheme") == "grpc":
+                    target = "grpc://%s:%d" % (ip, port)
             cmd = [os.path.join(BIN, "lab-lbsim"), "-kubeconfig", KUBECONFIG, "-platform", sc["platform"],
                    "-namespace", ns, "-service", sc["service"], "-port", str(sc["port"]),
                    "-listen", "127.0.0.1:%d" % lport, "-haproxy", "/usr/sbin/haproxy",
@@ -580,7 +587,7 @@ def run_one(sc, variant):
         up = wait_rollout(ns, wl, timeout)
         if not up:
             raise RuntimeError("workloads of %s did not become available" % name)
-        if target and not wait_http(target, 120 / SCALE + 60):
+        if target and not (wait_tcp if target.startswith("grpc:") else wait_http)(target, 120 / SCALE + 60):
             raise RuntimeError("%s does not answer before the rollout" % target)
         lg = None
         if target:
@@ -642,21 +649,71 @@ def run_one(sc, variant):
     return res
 
 
+def custom():
+    """The scenario of a user's own manifests: LAB_MANIFESTS=DIR (YAML files,
+    a kpt package, or a kustomization built with `kustomize build`), the
+    function's config from LAB_FN_CONFIG=FILE, else LAB_PROFILE=NAME, else
+    the package's Kptfile, else profile generic; LAB_SERVICE=name[:port] and
+    LAB_PLATFORM pick the load's target and its load balancer, LAB_NAME
+    names the scenario (custom-NAME; default: the directory's name)."""
+    src = os.path.abspath(os.environ["LAB_MANIFESTS"])
+    if not os.path.isdir(src):
+        raise ValueError("LAB_MANIFESTS=%s: not a directory" % src)
+    kz = [f for f in ("kustomization.yaml", "kustomization.yml", "Kustomization") if os.path.exists(os.path.join(src, f))]
+    if kz:
+        built = os.path.join(OUT, "raw", "custom-build", os.path.basename(src))
+        shutil.rmtree(built, ignore_errors=True)
+        os.makedirs(built)
+        kust = shutil.which("kustomize") or os.path.join(BIN, "kustomize")
+        p = subprocess.run([kust, "build", src], capture_output=True, text=True)
+        if p.returncode != 0:
+            raise ValueError("kustomize build %s: %s (point LAB_MANIFESTS at the manifests as written, "
+                             "e.g. the base, or at a directory holding `kustomize build` output)"
+                             % (src, p.stderr.strip()[-400:]))
+        with open(os.path.join(built, "all.yaml"), "w") as f:
+            f.write(p.stdout)
+        log("LAB_MANIFESTS: kustomize build %s" % src)
+        src = built
+    docs = load_dir(src)
+    cfg, profile, kptfile = None, os.environ.get("LAB_PROFILE"), False
+    if os.environ.get("LAB_FN_CONFIG"):
+        cfg = os.path.abspath(os.environ["LAB_FN_CONFIG"])
+        c = yaml.safe_load(open(cfg)) or {}
+        profile = profile or (c.get("spec") or {}).get("profile") or (c.get("data") or {}).get("profile")
+    elif not profile and os.path.exists(os.path.join(src, "Kptfile")):
+        m = (yaml.safe_load(open(os.path.join(src, "Kptfile"))).get("pipeline") or {}).get("mutators") or [{}]
+        if "graceful-rollout" in str(m[0].get("exec") or m[0].get("image") or ""):
+            kptfile = True
+            profile = (m[0].get("configMap") or {}).get("profile")
+            if m[0].get("configPath"):
+                c = yaml.safe_load(open(os.path.join(src, m[0]["configPath"]))) or {}
+                profile = (c.get("spec") or {}).get("profile") or (c.get("data") or {}).get("profile")
+    profile = profile or "generic"
+    sc = fit.custom_scenario(docs, src, profile, os.environ.get("LAB_SERVICE"),
+                             os.environ.get("LAB_PLATFORM"), os.environ.get("LAB_NAME"))
+    if cfg:
+        sc.pop("config")
+        sc["fn_config"] = cfg
+    elif kptfile:
+        sc.pop("config")  # the Kptfile's own config, whole
+    log("LAB_MANIFESTS: profile %s; load on Service %s port %s (%s) behind %s: %s" % (
+        profile, sc["service"], sc["port"], sc["scheme"], sc["platform"], sc["why"]))
+    # The function's run first, so that a bad config or bad manifests stop
+    # the lab before anything is applied.
+    work = os.path.join(OUT, "raw", sc["name"], "check")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    render(sc, "output", work)
+    return sc
+
+
 def main():
     scenarios = SCENARIOS
     if os.environ.get("LAB_MANIFESTS"):
-        profile = os.environ.get("LAB_PROFILE") or "generic"
-        platform = {"gke-neg": "gke-neg", "gke-autopilot": "gke-neg", "eks-alb": "aws-alb",
-                    "eks-fargate-alb": "aws-alb", "eks-nlb": "aws-nlb", "aks-agic": "agic",
-                    "ingress-nginx": "ingress-nginx"}.get(profile, "kube-proxy")
-        docs = load_dir(os.environ["LAB_MANIFESTS"])
-        svc = next((o for o in docs if o.get("kind") == "Service"), None)
-        if svc is None:
-            sys.exit("lab: LAB_MANIFESTS has no Service to send load to")
-        scenarios = [dict(name="custom", kind="path", dir=os.path.abspath(os.environ["LAB_MANIFESTS"]),
-                          config={"profile": profile}, platform=platform,
-                          service=svc["metadata"]["name"], port=str(svc["spec"]["ports"][0]["port"]),
-                          actions=["restart", "drain"])]
+        try:
+            scenarios = [custom()]
+        except (ValueError, RuntimeError, OSError) as e:
+            sys.exit("lab: %s" % e)
     want = [s for s in os.environ.get("LAB_SCENARIOS", "").split(",") if s]
     if want:
         unknown = set(want) - {s["name"] for s in scenarios}

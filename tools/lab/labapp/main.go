@@ -5,6 +5,9 @@
 // Every flag can also be given as an environment variable LAB_<NAME> (upper
 // case, - as _), e.g. LAB_ON_SIGTERM=drain; a flag on the command line wins.
 //
+// -http and -grpc take a comma-separated list of addresses, so one app can
+// answer on every port a swapped container declared or probed.
+//
 //	GET /                -> 200 "pod <name>" after -latency
 //	GET /healthz         -> 200 once ready, 503 before (readiness probe); so
 //	                        does every other path (the manifests' probe paths)
@@ -49,6 +52,7 @@ type config struct {
 	Latency      time.Duration
 	OnSigterm    string
 	Drain        time.Duration
+	Init         bool
 	Pod          string
 }
 
@@ -83,8 +87,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		}
 		fs.DurationVar(p, name, d, usage)
 	}
-	fs.StringVar(&c.HTTP, "http", env("http", ":8080"), "HTTP listen address")
-	fs.StringVar(&c.GRPC, "grpc", env("grpc", ":9090"), "gRPC listen address, 0 to disable")
+	fs.StringVar(&c.HTTP, "http", env("http", ":8080"), "HTTP listen addresses (comma-separated)")
+	fs.StringVar(&c.GRPC, "grpc", env("grpc", ":9090"), "gRPC listen addresses (comma-separated), 0 to disable")
+	fs.BoolVar(&c.Init, "init", env("init", "") == "true", "play an init container: log start and exit 0 at once")
 	dur(&c.StartupDelay, "startup-delay", "0s", "nothing listens before this")
 	dur(&c.ReadyDelay, "ready-delay", "0s", "after listening, /healthz is 503 for this long")
 	dur(&c.Latency, "latency", "0s", "each request to / and Echo takes this long")
@@ -148,6 +153,10 @@ func (l *logger) log(e event) {
 func run(c config, out io.Writer, sig <-chan os.Signal, exit func(int)) int {
 	l := &logger{out: out, pod: c.Pod}
 	l.log(event{Event: "start"})
+	if c.Init {
+		l.log(event{Event: "exit"})
+		return 0
+	}
 	select {
 	case <-time.After(c.StartupDelay):
 	case <-sig:
@@ -156,14 +165,14 @@ func run(c config, out io.Writer, sig <-chan os.Signal, exit func(int)) int {
 		return 0
 	}
 
-	hl, err := net.Listen("tcp", c.HTTP)
+	hls, err := listen(c.HTTP)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "labapp:", err)
 		return 1
 	}
-	var gl net.Listener
+	var gls []net.Listener
 	if c.GRPC != "" && c.GRPC != "0" {
-		if gl, err = net.Listen("tcp", c.GRPC); err != nil {
+		if gls, err = listen(c.GRPC); err != nil {
 			fmt.Fprintln(os.Stderr, "labapp:", err)
 			return 1
 		}
@@ -171,21 +180,21 @@ func run(c config, out io.Writer, sig <-chan os.Signal, exit func(int)) int {
 
 	var ready atomic.Bool
 	hs := &http.Server{Handler: handler(c, &ready), ReadHeaderTimeout: 10 * time.Second}
-	go hs.Serve(hl)
+	for _, hl := range hls {
+		go hs.Serve(hl)
+	}
 	var gs *grpc.Server
 	hsrv := health.NewServer()
 	hsrv.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
-	if gl != nil {
+	if gls != nil {
 		gs = grpc.NewServer()
 		healthpb.RegisterHealthServer(gs, hsrv)
 		gs.RegisterService(&echoDesc, &echo{latency: c.Latency})
-		go gs.Serve(gl)
+		for _, gl := range gls {
+			go gs.Serve(gl)
+		}
 	}
-	le := event{Event: "listening", HTTP: hl.Addr().String()}
-	if gl != nil {
-		le.GRPC = gl.Addr().String()
-	}
-	l.log(le)
+	l.log(event{Event: "listening", HTTP: addrs(hls), GRPC: addrs(gls)})
 
 	readyAt := time.After(c.ReadyDelay)
 	for {
@@ -237,6 +246,36 @@ func run(c config, out io.Writer, sig <-chan os.Signal, exit func(int)) int {
 	wg.Wait()
 	l.log(event{Event: "exit"})
 	return 0
+}
+
+// listen opens a listener on each of a comma-separated list of addresses.
+func listen(list string) ([]net.Listener, error) {
+	var ls []net.Listener
+	for _, a := range strings.Split(list, ",") {
+		if a = strings.TrimSpace(a); a == "" {
+			continue
+		}
+		l, err := net.Listen("tcp", a)
+		if err != nil {
+			for _, o := range ls {
+				o.Close()
+			}
+			return nil, err
+		}
+		ls = append(ls, l)
+	}
+	if len(ls) == 0 {
+		return nil, fmt.Errorf("no address in %q", list)
+	}
+	return ls, nil
+}
+
+func addrs(ls []net.Listener) string {
+	var s []string
+	for _, l := range ls {
+		s = append(s, l.Addr().String())
+	}
+	return strings.Join(s, ",")
 }
 
 func handler(c config, ready *atomic.Bool) http.Handler {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -254,6 +255,57 @@ func TestSleepEndpoint(t *testing.T) {
 	}
 	mustGet(t, "http://"+p.http+"/sleep?seconds=x", 400, "seconds")
 	mustGet(t, "http://"+p.http+"/any/probe", 200, "ok")
+}
+
+// A swapped container answers on every port it declared or probed: a list of
+// HTTP addresses and a list of gRPC addresses, all served by one app.
+func TestManyAddresses(t *testing.T) {
+	h1, h2, g1, g2 := freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
+	p := start(t, []string{"LAB_HTTP=" + h1 + "," + h2, "LAB_GRPC=" + g1 + ", " + g2})
+	e := p.expect("listening", 5*time.Second)
+	if e.HTTP != h1+","+h2 || e.GRPC != g1+","+g2 {
+		t.Fatalf("listening on http %q grpc %q, want %q and %q", e.HTTP, e.GRPC, h1+","+h2, g1+","+g2)
+	}
+	p.expect("ready", 5*time.Second)
+	for _, a := range []string{h1, h2} {
+		mustGet(t, "http://"+a+"/", 200, "pod test-pod")
+	}
+	for _, a := range []string{g1, g2} {
+		if s := grpcHealth(t, a); s != healthpb.HealthCheckResponse_SERVING {
+			t.Fatalf("gRPC health on %s = %v", a, s)
+		}
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.expect("sigterm", 2*time.Second)
+	p.expect("exit", 2*time.Second)
+	p.wait(2 * time.Second)
+}
+
+// An address already taken fails the start (exit 1), naming it.
+func TestAddressInUse(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	cmd := exec.Command(os.Args[0], "-http", freeAddr(t)+","+l.Addr().String(), "-grpc", "0")
+	cmd.Env = append(os.Environ(), "LABAPP_MAIN=1")
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), l.Addr().String()) {
+		t.Fatalf("start on a taken address: %v, output %q; want exit 1 naming %s", err, out, l.Addr())
+	}
+}
+
+// -init plays an init container: start, exit 0, nothing listens.
+func TestInit(t *testing.T) {
+	addr := freeAddr(t)
+	p := start(t, []string{"LAB_INIT=true", "LAB_HTTP=" + addr})
+	p.expect("exit", 2*time.Second)
+	p.wait(2 * time.Second)
+	if _, _, err := get(t, "http://"+addr+"/"); err == nil {
+		t.Fatal("an init container is listening")
+	}
 }
 
 func TestParseConfig(t *testing.T) {
