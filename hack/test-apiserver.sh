@@ -4,6 +4,7 @@
 # hack/testdata/known-bad file must be rejected with the text of its
 # "# expect-error:" line. Then the function's own output: every example as its
 # client renders it, and every successful golden case, each must be accepted.
+# Last, the rollout lab's lbsim integration tests against the same server.
 # Starts and stops the apiserver unless GR_APISERVER_RUNNING=1; expects
 # bin/graceful-rollout to be built (make apiserver-test does both).
 set -euo pipefail
@@ -46,5 +47,11 @@ kustomize=$("$hack/install-kustomize.sh")
 for f in "$rendered"/*.yaml; do
   check "$(basename "$f" .yaml) accepted" "$hack/dry-run.sh" "$f"
 done
+# The lab's load-balancer simulator against the same API server and a real
+# HAProxy (every platform's attach, health, gate, detach and drain timing).
+"$hack/lab-install.sh"
+kubeconfig=$("$hack/apiserver.sh" env | sed 's/^export KUBECONFIG=//')
+check "lbsim integration" env -C "$GR_ROOT/tools" LBSIM_KUBECONFIG="$kubeconfig" \
+  go test -count=1 -run Integration ./lab/lbsim/
 echo "$passed passed, $failed failed"
 ((failed == 0))

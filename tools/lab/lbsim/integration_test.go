@@ -25,6 +25,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
+
+	"github.com/graceful-rollout/graceful-rollout/tools/lab/platform"
 )
 
 // TestIntegrationGKENEG runs lbsim against a real kube-apiserver and a real
@@ -481,4 +483,149 @@ func buildLabapp(t *testing.T) string {
 		t.Fatalf("build labapp: %v\n%s", err, out)
 	}
 	return app
+}
+
+// TestIntegrationPlatforms: AGIC, NLB (HAProxy in TCP mode) and
+// ingress-nginx, each against a real kube-apiserver and HAProxy: the target
+// is attached after the platform's attach delay, serves once its health
+// checks pass (at once without them), gets its gate when the platform has
+// one, keeps receiving requests during the detach delay after it turns
+// terminating, and is removed at once when nothing is in flight. Every
+// expected time comes from the platform table (with the -set overrides
+// below), divided by the scale.
+func TestIntegrationPlatforms(t *testing.T) {
+	kc := os.Getenv("LBSIM_KUBECONFIG")
+	if kc == "" {
+		t.Skip("LBSIM_KUBECONFIG not set (start hack/apiserver.sh; see TestIntegrationGKENEG)")
+	}
+	haproxy, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Fatalf("haproxy not installed: %v", err)
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
+	must(t, err)
+	cs := kubernetes.NewForConfigOrDie(cfg)
+	app := buildLabapp(t)
+	ip := hostIP(t)
+	const scale = 10
+	for _, tc := range []struct {
+		platform string
+		sets     []string // -set overrides: the NLB's minutes would make a slow test
+	}{
+		{"agic", nil},
+		{"aws-nlb", []string{"attach=20", "detach=20", "health-interval=5"}},
+		{"ingress-nginx", nil},
+	} {
+		t.Run(tc.platform, func(t *testing.T) {
+			p, err := platform.Get(tc.platform)
+			must(t, err)
+			for _, s := range tc.sets {
+				must(t, p.Set(s, "test"))
+			}
+			s := p.Scaled(scale)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			ns := fmt.Sprintf("lbsim-%s-%d", tc.platform, time.Now().UnixNano()%1e6)
+			must(t, create(ctx, cs, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
+			defer cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
+			port := freePort(t, ip)
+			startApp(t, app, "pod-1", ip, port)
+			must(t, create(ctx, cs, &corev1.Service{
+				ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
+				Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "web"}, Ports: []corev1.ServicePort{
+					{Name: "http", Port: 80, TargetPort: intstr.FromString("http")}}},
+			}))
+			gate := ""
+			if p.Gate != "" {
+				gate = p.Gate + "web-tgb"
+			}
+			if gate != "" {
+				mustPod(t, ctx, cs, ns, "pod-1", ip, gate)
+			}
+			listen := fmt.Sprintf("127.0.0.1:%d", freePort(t, "127.0.0.1"))
+			events := filepath.Join(t.TempDir(), "events.jsonl")
+			args := []string{"-kubeconfig", kc, "-platform", tc.platform, "-namespace", ns, "-service", "web",
+				"-listen", listen, "-haproxy", haproxy, "-scale", fmt.Sprint(scale), "-events", events, "-tgb", "web-tgb"}
+			for _, x := range tc.sets {
+				args = append(args, "-set", x)
+			}
+			o, err := parseOptions(args)
+			must(t, err)
+			done := make(chan error, 1)
+			go func() { done <- run(ctx, o) }()
+			defer func() {
+				cancel()
+				if err := <-done; err != nil {
+					t.Errorf("lbsim: %v", err)
+				}
+			}()
+			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+				if c, err := net.Dial("tcp", listen); err == nil {
+					c.Close()
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("lbsim's HAProxy not listening after 20s")
+				}
+			}
+			// Ready in the slice unless the platform's own gate is missing.
+			slice := &discoveryv1.EndpointSlice{
+				ObjectMeta:  metav1.ObjectMeta{Name: "web-1", Namespace: ns, Labels: map[string]string{discoveryv1.LabelServiceName: "web"}},
+				AddressType: discoveryv1.AddressTypeIPv4,
+				Ports:       []discoveryv1.EndpointPort{{Name: ptr.To("http"), Port: ptr.To(int32(port))}},
+				Endpoints:   []discoveryv1.Endpoint{endpoint("pod-1", ip, gate == "", false)},
+			}
+			tSlice := time.Now()
+			slice, err = cs.DiscoveryV1().EndpointSlices(ns).Create(ctx, slice, metav1.CreateOptions{})
+			must(t, err)
+			checks := s.HealthInterval*time.Duration(max(s.HealthyThreshold, 1)) + s.HealthTimeout
+			added := waitEvent(t, events, "target-added", "pod-1", s.Attach+5*time.Second)
+			healthy := waitEvent(t, events, "target-healthy", "pod-1", checks+5*time.Second)
+			within(t, "attach", added.Sub(tSlice), s.Attach-100*time.Millisecond, s.Attach+time.Second)
+			within(t, "healthy after attach", healthy.Sub(added), 0, checks+time.Second)
+			if gate != "" {
+				gateTrue := waitEvent(t, events, "gate-true", "pod-1", 5*time.Second)
+				within(t, "gate after healthy", gateTrue.Sub(healthy), 0, 500*time.Millisecond)
+				pod, err := cs.CoreV1().Pods(ns).Get(ctx, "pod-1", metav1.GetOptions{})
+				must(t, err)
+				if !condTrue(pod, gate) {
+					t.Fatalf("pod-1 conditions %+v: no %s=True", pod.Status.Conditions, gate)
+				}
+			}
+			lb := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+			get := func() (int, error) {
+				resp, err := lb.Get("http://" + listen + "/")
+				if err != nil {
+					return 0, err
+				}
+				resp.Body.Close()
+				return resp.StatusCode, nil
+			}
+			if code, err := get(); err != nil || code != 200 {
+				t.Fatalf("through the LB: %d %v", code, err)
+			}
+
+			slice.Endpoints[0] = endpoint("pod-1", ip, false, true)
+			tTerm := time.Now()
+			_, err = cs.DiscoveryV1().EndpointSlices(ns).Update(ctx, slice, metav1.UpdateOptions{})
+			must(t, err)
+			if s.Detach >= time.Second {
+				time.Sleep(s.Detach / 2)
+				if code, err := get(); err != nil || code != 200 {
+					t.Errorf("during the detach delay: %d %v, want still served", code, err)
+				}
+			}
+			draining := waitEvent(t, events, "target-draining", "pod-1", s.Detach+5*time.Second)
+			within(t, "detach", draining.Sub(tTerm), s.Detach-100*time.Millisecond, s.Detach+time.Second)
+			removed := waitEvent(t, events, "target-removed", "pod-1", 5*time.Second)
+			within(t, "removed with nothing in flight", removed.Sub(draining), 0, 700*time.Millisecond)
+			code, err := get()
+			if p.Mode == "http" && (err != nil || code != 503) {
+				t.Errorf("after removal: %d %v, want 503 (no target)", code, err)
+			}
+			if p.Mode == "tcp" && err == nil {
+				t.Errorf("after removal: %d through an L4 LB with no target, want the connection to fail", code)
+			}
+		})
+	}
 }
