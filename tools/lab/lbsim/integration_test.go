@@ -41,19 +41,9 @@ import (
 //
 // and is skipped without LBSIM_KUBECONFIG.
 func TestIntegrationGKENEG(t *testing.T) {
-	kc := os.Getenv("LBSIM_KUBECONFIG")
-	if kc == "" {
-		t.Skip("LBSIM_KUBECONFIG not set (start hack/apiserver.sh; see the test's comment)")
-	}
-	haproxy, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Fatalf("haproxy not installed: %v", err)
-	}
+	kc, haproxy, cs := integration(t)
 	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs := kubernetes.NewForConfigOrDie(cfg)
+	must(t, err)
 	dyn := dynamic.NewForConfigOrDie(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -91,30 +81,9 @@ func TestIntegrationGKENEG(t *testing.T) {
 		mustPod(t, ctx, cs, ns, name, ip, gate)
 	}
 
-	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t, "127.0.0.1"))
-	events := filepath.Join(t.TempDir(), "events.jsonl")
-	o, err := parseOptions([]string{"-kubeconfig", kc, "-platform", "gke-neg", "-namespace", ns, "-service", "web",
-		"-port", "http", "-listen", listen, "-haproxy", haproxy, "-scale", "10", "-events", events, "-health-path", "/healthz"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, o) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("lbsim: %v", err)
-		}
-	}()
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) { // HAProxy up
-		if c, err := net.Dial("tcp", listen); err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("lbsim's HAProxy not listening after 20s")
-		}
-	}
+	listen, events, stop := startLBSim(t, "-kubeconfig", kc, "-platform", "gke-neg", "-namespace", ns, "-service", "web",
+		"-port", "http", "-haproxy", haproxy, "-scale", "10", "-health-path", "/healthz")
+	defer stop()
 
 	// pod-1 ready in its slice.
 	newSlice := func(name string, port int, e discoveryv1.Endpoint) *discoveryv1.EndpointSlice {
@@ -274,6 +243,16 @@ func endpoint(pod, ip string, ready, terminating bool) discoveryv1.Endpoint {
 	}
 }
 
+// mustCondTrue: pod's condition typ is True in the API server.
+func mustCondTrue(t *testing.T, ctx context.Context, cs kubernetes.Interface, ns, pod, typ string) {
+	t.Helper()
+	p, err := cs.CoreV1().Pods(ns).Get(ctx, pod, metav1.GetOptions{})
+	must(t, err)
+	if !condTrue(p, typ) {
+		t.Fatalf("%s conditions %+v: no %s=True", pod, p.Status.Conditions, typ)
+	}
+}
+
 func condTrue(p *corev1.Pod, typ string) bool {
 	for _, c := range p.Status.Conditions {
 		if string(c.Type) == typ {
@@ -357,17 +336,8 @@ func within(t *testing.T, what string, d, lo, hi time.Duration) {
 // terminating target keeps receiving requests for the deregistration
 // propagation delay, then is removed at once when nothing is in flight.
 func TestIntegrationAWSALB(t *testing.T) {
-	kc := os.Getenv("LBSIM_KUBECONFIG")
-	if kc == "" {
-		t.Skip("LBSIM_KUBECONFIG not set (start hack/apiserver.sh; see TestIntegrationGKENEG)")
-	}
-	haproxy, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Fatalf("haproxy not installed: %v", err)
-	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
-	must(t, err)
-	cs := kubernetes.NewForConfigOrDie(cfg)
+	kc, haproxy, cs := integration(t)
+	var err error
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ns := fmt.Sprintf("lbsim-aws-%d", time.Now().UnixNano()%1e6)
@@ -398,28 +368,9 @@ func TestIntegrationAWSALB(t *testing.T) {
 	const gate = "target-health.elbv2.k8s.aws/web-tgb"
 	mustPod(t, ctx, cs, ns, "pod-1", ip, gate)
 
-	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t, "127.0.0.1"))
-	events := filepath.Join(t.TempDir(), "events.jsonl")
-	o, err := parseOptions([]string{"-kubeconfig", kc, "-platform", "aws-alb", "-namespace", ns, "-service", "web",
-		"-listen", listen, "-haproxy", haproxy, "-scale", "10", "-events", events, "-tgb", "web-tgb"})
-	must(t, err)
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, o) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("lbsim: %v", err)
-		}
-	}()
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if c, err := net.Dial("tcp", listen); err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("lbsim's HAProxy not listening after 20s")
-		}
-	}
+	listen, events, stop := startLBSim(t, "-kubeconfig", kc, "-platform", "aws-alb", "-namespace", ns, "-service", "web",
+		"-haproxy", haproxy, "-scale", "10", "-tgb", "web-tgb")
+	defer stop()
 	// Not Ready in the slice: only the target-health gate is missing.
 	slice := &discoveryv1.EndpointSlice{
 		ObjectMeta:  metav1.ObjectMeta{Name: "web-1", Namespace: ns, Labels: map[string]string{discoveryv1.LabelServiceName: "web"}},
@@ -435,11 +386,7 @@ func TestIntegrationAWSALB(t *testing.T) {
 	// Health checks every 0.5 s (the Ingress's 5 s / 10), rise 2.
 	within(t, "healthy after registration", healthy.Sub(added), 500*time.Millisecond, 2500*time.Millisecond)
 	within(t, "gate after healthy", gateTrue.Sub(healthy), 0, 300*time.Millisecond)
-	p, err := cs.CoreV1().Pods(ns).Get(ctx, "pod-1", metav1.GetOptions{})
-	must(t, err)
-	if !condTrue(p, gate) {
-		t.Fatalf("pod-1 conditions %+v: no %s=True", p.Status.Conditions, gate)
-	}
+	mustCondTrue(t, ctx, cs, ns, "pod-1", gate)
 	lb := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	resp, err := lb.Get("http://" + listen + "/")
 	must(t, err)
@@ -474,6 +421,53 @@ func TestIntegrationAWSALB(t *testing.T) {
 	}
 }
 
+// integration is what the integration tests need: the API server's
+// kubeconfig (LBSIM_KUBECONFIG; skipped without it), HAProxy, a client.
+func integration(t *testing.T) (kubeconfig, haproxy string, cs kubernetes.Interface) {
+	t.Helper()
+	kubeconfig = os.Getenv("LBSIM_KUBECONFIG")
+	if kubeconfig == "" {
+		t.Skip("LBSIM_KUBECONFIG not set (start hack/apiserver.sh; see TestIntegrationGKENEG's comment)")
+	}
+	haproxy, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Fatalf("haproxy not installed: %v", err)
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	must(t, err)
+	return kubeconfig, haproxy, kubernetes.NewForConfigOrDie(cfg)
+}
+
+// startLBSim runs lbsim with args plus its own -listen and -events until
+// the returned stop is called (which also reports lbsim's error), once its
+// HAProxy accepts connections.
+func startLBSim(t *testing.T, args ...string) (listen, events string, stop func()) {
+	t.Helper()
+	listen = fmt.Sprintf("127.0.0.1:%d", freePort(t, "127.0.0.1"))
+	events = filepath.Join(t.TempDir(), "events.jsonl")
+	o, err := parseOptions(append(args, "-listen", listen, "-events", events))
+	must(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, o) }()
+	stop = func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("lbsim: %v", err)
+		}
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if c, err := net.Dial("tcp", listen); err == nil {
+			c.Close()
+			return listen, events, stop
+		}
+		if time.Now().After(deadline) {
+			stop()
+			t.Fatal("lbsim's HAProxy not listening after 20s")
+		}
+	}
+}
+
 // buildLabapp builds the lab app into a temporary folder: the "pods" of the
 // integration tests run it on this host's address.
 func buildLabapp(t *testing.T) string {
@@ -494,17 +488,7 @@ func buildLabapp(t *testing.T) string {
 // expected time comes from the platform table (with the -set overrides
 // below), divided by the scale.
 func TestIntegrationPlatforms(t *testing.T) {
-	kc := os.Getenv("LBSIM_KUBECONFIG")
-	if kc == "" {
-		t.Skip("LBSIM_KUBECONFIG not set (start hack/apiserver.sh; see TestIntegrationGKENEG)")
-	}
-	haproxy, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Fatalf("haproxy not installed: %v", err)
-	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
-	must(t, err)
-	cs := kubernetes.NewForConfigOrDie(cfg)
+	kc, haproxy, cs := integration(t)
 	app := buildLabapp(t)
 	ip := hostIP(t)
 	const scale = 10
@@ -542,32 +526,13 @@ func TestIntegrationPlatforms(t *testing.T) {
 			if gate != "" {
 				mustPod(t, ctx, cs, ns, "pod-1", ip, gate)
 			}
-			listen := fmt.Sprintf("127.0.0.1:%d", freePort(t, "127.0.0.1"))
-			events := filepath.Join(t.TempDir(), "events.jsonl")
 			args := []string{"-kubeconfig", kc, "-platform", tc.platform, "-namespace", ns, "-service", "web",
-				"-listen", listen, "-haproxy", haproxy, "-scale", fmt.Sprint(scale), "-events", events, "-tgb", "web-tgb"}
+				"-haproxy", haproxy, "-scale", fmt.Sprint(scale), "-tgb", "web-tgb"}
 			for _, x := range tc.sets {
 				args = append(args, "-set", x)
 			}
-			o, err := parseOptions(args)
-			must(t, err)
-			done := make(chan error, 1)
-			go func() { done <- run(ctx, o) }()
-			defer func() {
-				cancel()
-				if err := <-done; err != nil {
-					t.Errorf("lbsim: %v", err)
-				}
-			}()
-			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-				if c, err := net.Dial("tcp", listen); err == nil {
-					c.Close()
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatal("lbsim's HAProxy not listening after 20s")
-				}
-			}
+			listen, events, stop := startLBSim(t, args...)
+			defer stop()
 			// Ready in the slice unless the platform's own gate is missing.
 			slice := &discoveryv1.EndpointSlice{
 				ObjectMeta:  metav1.ObjectMeta{Name: "web-1", Namespace: ns, Labels: map[string]string{discoveryv1.LabelServiceName: "web"}},
@@ -586,11 +551,7 @@ func TestIntegrationPlatforms(t *testing.T) {
 			if gate != "" {
 				gateTrue := waitEvent(t, events, "gate-true", "pod-1", 5*time.Second)
 				within(t, "gate after healthy", gateTrue.Sub(healthy), 0, 500*time.Millisecond)
-				pod, err := cs.CoreV1().Pods(ns).Get(ctx, "pod-1", metav1.GetOptions{})
-				must(t, err)
-				if !condTrue(pod, gate) {
-					t.Fatalf("pod-1 conditions %+v: no %s=True", pod.Status.Conditions, gate)
-				}
+				mustCondTrue(t, ctx, cs, ns, "pod-1", gate)
 			}
 			lb := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 			get := func() (int, error) {
