@@ -728,9 +728,12 @@ def main():
         # Keep the other scenarios' results of an earlier run.
         names = {s["name"] for s in scenarios}
         results = [r for r in json.load(open(path)) if r["scenario"] not in names]
+    order = {s["name"]: i for i, s in enumerate(SCENARIOS)}
     for sc in scenarios:
         for variant in ("input", "output"):
             results.append(run_one(sc, variant))
+            # The table's order: the scenarios' own, then the user's.
+            results.sort(key=lambda r: order.get(r["scenario"], len(order)))
             with open(path, "w") as f:
                 json.dump(results, f, indent=1)
     return results

@@ -37,6 +37,15 @@ SCENARIOS = [
     dict(name="path-ingress-nginx", kind="path", dir="lab/manifests/ingress-nginx",
          config={"profile": "ingress-nginx"}, platform="ingress-nginx", service="shop",
          port="http", actions=["restart", "drain"]),
+    # AKS, Application Gateway Ingress Controller: the backend pool follows
+    # the pods with AGIC's delay, no gate.
+    dict(name="path-aks-agic", kind="path", dir="examples/aks-agic",
+         platform="agic", service="portal", port="80", actions=["restart", "drain"]),
+    # EKS, an ALB made from an Ingress (target-type ip): the controller's
+    # own target group, its target-health gate injected in the labelled
+    # namespace.
+    dict(name="path-eks-alb-ingress", kind="path", dir="examples/eks-alb-ingress",
+         platform="aws-alb", service="payments-api", port="443", actions=["restart", "drain"]),
     # Must finish: a hostNetwork DaemonSet (no surge can be placed on the node).
     dict(name="mf-hostnetwork-daemonset", kind="must-finish",
          dir="lab/manifests/hostnetwork-daemonset", config={"profile": "generic"},
