@@ -46,7 +46,7 @@ test: lint unit e2e apiserver-test lab-test
 
 # The rollout lab: a real single-node Kubernetes, every scenario's input and
 # output rolled out under load through the platforms' simulated load
-# balancers, results in lab/out (real time: about an hour). LAB_SCALE=N
+# balancers, results in lab/out (real time: about 70 minutes). LAB_SCALE=N
 # divides every delay by N; LAB_SCENARIOS=a,b picks scenarios;
 # LAB_MANIFESTS=DIR LAB_PROFILE=NAME runs your own manifests (README:
 # "Your own manifests in the lab").
