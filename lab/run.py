@@ -103,6 +103,23 @@ def load_dir(d):
                 "config.kubernetes.io/local-config") != "true"]
 
 
+def kptfile_mutator(src):
+    """The first mutator of the package's Kptfile pipeline (the function's
+    step in the examples), or None without a Kptfile."""
+    path = os.path.join(src, "Kptfile")
+    if not os.path.exists(path):
+        return None
+    kf = yaml.safe_load(open(path)) or {}
+    return ((kf.get("pipeline") or {}).get("mutators") or [{}])[0]
+
+
+def config_profile(path):
+    """The profile named in a functionConfig file (GracefulRollout spec or
+    ConfigMap data)."""
+    c = yaml.safe_load(open(path)) or {}
+    return (c.get("spec") or {}).get("profile") or (c.get("data") or {}).get("profile")
+
+
 def fn_args(sc, src):
     """kpt fn eval arguments for the scenario's function config: the
     Kptfile's configMap or configPath, or the scenario's own config."""
@@ -110,8 +127,7 @@ def fn_args(sc, src):
         return ["--fn-config", sc["fn_config"]]
     if sc.get("config"):
         return ["--"] + ["%s=%s" % kv for kv in sc["config"].items()]
-    kf = yaml.safe_load(open(os.path.join(src, "Kptfile")))
-    m = kf["pipeline"]["mutators"][0]
+    m = kptfile_mutator(src)
     if "configPath" in m:
         return ["--fn-config", os.path.join(src, m["configPath"])]
     return ["--"] + ["%s=%s" % kv for kv in (m.get("configMap") or {}).items()]
@@ -678,16 +694,13 @@ def custom():
     cfg, profile, kptfile = None, os.environ.get("LAB_PROFILE"), False
     if os.environ.get("LAB_FN_CONFIG"):
         cfg = os.path.abspath(os.environ["LAB_FN_CONFIG"])
-        c = yaml.safe_load(open(cfg)) or {}
-        profile = profile or (c.get("spec") or {}).get("profile") or (c.get("data") or {}).get("profile")
-    elif not profile and os.path.exists(os.path.join(src, "Kptfile")):
-        m = (yaml.safe_load(open(os.path.join(src, "Kptfile"))).get("pipeline") or {}).get("mutators") or [{}]
-        if "graceful-rollout" in str(m[0].get("exec") or m[0].get("image") or ""):
+        profile = profile or config_profile(cfg)
+    elif not profile and (m := kptfile_mutator(src)) is not None:
+        if "graceful-rollout" in str(m.get("exec") or m.get("image") or ""):
             kptfile = True
-            profile = (m[0].get("configMap") or {}).get("profile")
-            if m[0].get("configPath"):
-                c = yaml.safe_load(open(os.path.join(src, m[0]["configPath"]))) or {}
-                profile = (c.get("spec") or {}).get("profile") or (c.get("data") or {}).get("profile")
+            profile = (m.get("configMap") or {}).get("profile")
+            if m.get("configPath"):
+                profile = config_profile(os.path.join(src, m["configPath"]))
     profile = profile or "generic"
     sc = fit.custom_scenario(docs, src, profile, os.environ.get("LAB_SERVICE"),
                              os.environ.get("LAB_PLATFORM"), os.environ.get("LAB_NAME"))

@@ -23,6 +23,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
 
@@ -41,16 +42,9 @@ import (
 //
 // and is skipped without LBSIM_KUBECONFIG.
 func TestIntegrationGKENEG(t *testing.T) {
-	kc, haproxy, cs := integration(t)
-	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
-	must(t, err)
+	kc, haproxy, cfg, cs := integration(t)
 	dyn := dynamic.NewForConfigOrDie(cfg)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-
-	ns := fmt.Sprintf("lbsim-%d", time.Now().UnixNano()%1e6)
-	must(t, create(ctx, cs, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
-	defer cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
+	ctx, ns := testNamespace(t, cs, "lbsim")
 
 	// The "pods": labapp on this host's address, one port each.
 	app := buildLabapp(t)
@@ -59,11 +53,6 @@ func TestIntegrationGKENEG(t *testing.T) {
 	startApp(t, app, "pod-1", ip, port1)
 	startApp(t, app, "pod-2", ip, port2)
 
-	must(t, create(ctx, cs, &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
-		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "web"}, Ports: []corev1.ServicePort{
-			{Name: "http", Port: 80, TargetPort: intstr.FromString("http")}}},
-	}))
 	// GCPBackendPolicy: connection draining 20 s (2 s at -scale 10).
 	pol := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "networking.gke.io/v1", "kind": "GCPBackendPolicy",
@@ -336,23 +325,14 @@ func within(t *testing.T, what string, d, lo, hi time.Duration) {
 // terminating target keeps receiving requests for the deregistration
 // propagation delay, then is removed at once when nothing is in flight.
 func TestIntegrationAWSALB(t *testing.T) {
-	kc, haproxy, cs := integration(t)
+	kc, haproxy, _, cs := integration(t)
 	var err error
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ns := fmt.Sprintf("lbsim-aws-%d", time.Now().UnixNano()%1e6)
-	must(t, create(ctx, cs, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
-	defer cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
+	ctx, ns := testNamespace(t, cs, "lbsim-aws")
 
 	app := buildLabapp(t)
 	ip := hostIP(t)
 	port := freePort(t, ip)
 	startApp(t, app, "pod-1", ip, port)
-	must(t, create(ctx, cs, &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
-		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "web"}, Ports: []corev1.ServicePort{
-			{Name: "http", Port: 80, TargetPort: intstr.FromString("http")}}},
-	}))
 	pathType := networkingv1.PathTypePrefix
 	_, err = cs.NetworkingV1().Ingresses(ns).Create(ctx, &networkingv1.Ingress{
 		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns, Annotations: map[string]string{
@@ -423,7 +403,7 @@ func TestIntegrationAWSALB(t *testing.T) {
 
 // integration is what the integration tests need: the API server's
 // kubeconfig (LBSIM_KUBECONFIG; skipped without it), HAProxy, a client.
-func integration(t *testing.T) (kubeconfig, haproxy string, cs kubernetes.Interface) {
+func integration(t *testing.T) (kubeconfig, haproxy string, cfg *rest.Config, cs kubernetes.Interface) {
 	t.Helper()
 	kubeconfig = os.Getenv("LBSIM_KUBECONFIG")
 	if kubeconfig == "" {
@@ -433,9 +413,30 @@ func integration(t *testing.T) (kubeconfig, haproxy string, cs kubernetes.Interf
 	if err != nil {
 		t.Fatalf("haproxy not installed: %v", err)
 	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	cfg, err = clientcmd.BuildConfigFromFlags("", kubeconfig)
 	must(t, err)
-	return kubeconfig, haproxy, kubernetes.NewForConfigOrDie(cfg)
+	return kubeconfig, haproxy, cfg, kubernetes.NewForConfigOrDie(cfg)
+}
+
+// testNamespace creates a namespace named prefix-N for one test, with the
+// Service the tests' load balancer routes to (web: port 80 to the pods'
+// port "http", pods labelled app=web), and deletes it when the test ends;
+// ctx is cancelled then too.
+func testNamespace(t *testing.T, cs kubernetes.Interface, prefix string) (context.Context, string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ns := fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano()%1e6)
+	must(t, create(ctx, cs, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
+	t.Cleanup(func() {
+		cancel()
+		cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
+	})
+	must(t, create(ctx, cs, &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
+		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "web"}, Ports: []corev1.ServicePort{
+			{Name: "http", Port: 80, TargetPort: intstr.FromString("http")}}},
+	}))
+	return ctx, ns
 }
 
 // startLBSim runs lbsim with args plus its own -listen and -events until
@@ -488,7 +489,7 @@ func buildLabapp(t *testing.T) string {
 // expected time comes from the platform table (with the -set overrides
 // below), divided by the scale.
 func TestIntegrationPlatforms(t *testing.T) {
-	kc, haproxy, cs := integration(t)
+	kc, haproxy, _, cs := integration(t)
 	app := buildLabapp(t)
 	ip := hostIP(t)
 	const scale = 10
@@ -507,18 +508,9 @@ func TestIntegrationPlatforms(t *testing.T) {
 				must(t, p.Set(s, "test"))
 			}
 			s := p.Scaled(scale)
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			ns := fmt.Sprintf("lbsim-%s-%d", tc.platform, time.Now().UnixNano()%1e6)
-			must(t, create(ctx, cs, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
-			defer cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
+			ctx, ns := testNamespace(t, cs, "lbsim-"+tc.platform)
 			port := freePort(t, ip)
 			startApp(t, app, "pod-1", ip, port)
-			must(t, create(ctx, cs, &corev1.Service{
-				ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
-				Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "web"}, Ports: []corev1.ServicePort{
-					{Name: "http", Port: 80, TargetPort: intstr.FromString("http")}}},
-			}))
 			gate := ""
 			if p.Gate != "" {
 				gate = p.Gate + "web-tgb"
