@@ -210,21 +210,40 @@ func (r *run) transform(cfg *config.Config, nodes []*yaml.RNode) []*yaml.RNode {
 func runFindings(ctx *companion.Context, ix *inventory.Index) {
 	cfg := ctx.Config
 	unrouted, native := 0, false
+	var noService []string
 	for _, p := range ctx.Planned {
-		if len(p.Workload.Facts.Paths) == 0 && p.Workload.Facts.Annotations[plan.AnnotationExposed] == "" {
-			unrouted++
+		f := &p.Workload.Facts
+		if len(f.Paths) == 0 && f.Annotations[plan.AnnotationExposed] == "" {
+			if len(f.Services) == len(f.MetricsServices) {
+				noService = append(noService, p.Workload.Kind+" "+shownName(p.Workload.Namespace, p.Workload.Name))
+			} else {
+				unrouted++
+			}
 		}
 		for _, h := range p.Plan.Hooks {
 			native = native || h.Mechanism == plan.MechSleep
 		}
 	}
-	if unrouted > 0 && cfg.Exposure == config.ExposureAuto && !ix.InputHasEntries && cfg.Profile.ForPath(profile.PathInCluster, "").Name != cfg.Profile.Name {
+	inCluster := cfg.Profile.ForPath(profile.PathInCluster).Name
+	if len(noService) > 0 && inCluster != cfg.Profile.Name {
+		ctx.Report(plan.Info, nil, "", "no Service in the input selects %s: every load-balancer path reaches pods through a Service, so they are planned as in-cluster (%s numbers) although they declare ports; annotate one %s: \"true\" if a load balancer does reach it",
+			strings.Join(noService, ", "), inCluster, plan.AnnotationExposed)
+	}
+	if unrouted > 0 && cfg.Exposure == config.ExposureAuto && !ix.InputHasEntries && inCluster != cfg.Profile.Name {
 		ctx.Report(plan.Info, nil, "", "the input declares no load-balancer entry (Ingress, HTTPRoute or GRPCRoute on a Gateway, TargetGroupBinding, LoadBalancer Service, standalone NEG), so the routes live elsewhere: every serving workload is planned as behind the load balancer of profile %s (exposure auto). Set %s: routed to plan them as in-cluster, or annotate each workload %s: \"true\" or \"false\"",
 			cfg.Profile.Name, cfg.Path("exposure"), plan.AnnotationExposed)
 	}
 	if native && !cfg.KubernetesVersion.IsSet() {
 		ctx.Report(plan.Info, nil, "", "kubernetesVersion is not set: preStop hooks use the native sleep action, which needs Kubernetes 1.30 or later (on by default from 1.30, GA in 1.34); set %s for an older cluster", cfg.Path("kubernetesVersion"))
 	}
+}
+
+// shownName names an object as written: namespace/name, or name alone.
+func shownName(namespace, name string) string {
+	if namespace == "" {
+		return name
+	}
+	return namespace + "/" + name
 }
 
 // applyWorkload runs each concern's transformer on a workload.

@@ -42,8 +42,10 @@ type LB struct {
 	// one annotated as the cluster default ("" when none in the input).
 	IngressClasses      map[string]string
 	DefaultIngressClass string
-	// Gateways: Key(namespace, name) -> spec.gatewayClassName.
-	Gateways map[string]string
+	// Gateways: Key(namespace, name) -> spec.gatewayClassName;
+	// GatewayClasses: name -> spec.controllerName.
+	Gateways       map[string]string
+	GatewayClasses map[string]string
 	// TargetGroupBindings by the key of their serviceRef.
 	TargetGroupBindings map[string][]*TargetGroupBinding
 	pdbs                map[string]*namespacePDBs
@@ -189,6 +191,7 @@ func newLB() *LB {
 		BackendConfigs:      map[string]*Object{},
 		IngressClasses:      map[string]string{},
 		Gateways:            map[string]string{},
+		GatewayClasses:      map[string]string{},
 		TargetGroupBindings: map[string][]*TargetGroupBinding{},
 		pdbs:                map[string]*namespacePDBs{},
 		byName:              map[string]*Object{},
@@ -271,6 +274,8 @@ func (ix *Index) indexLB(o *Object) {
 		}
 	case group == "gateway.networking.k8s.io" && o.Kind == "Gateway":
 		lb.Gateways[Key(o.Namespace, o.Name)] = scalar(y, "spec", "gatewayClassName")
+	case group == "gateway.networking.k8s.io" && o.Kind == "GatewayClass":
+		lb.GatewayClasses[o.Name] = scalar(y, "spec", "controllerName")
 	case group == "elbv2.k8s.aws" && o.Kind == "TargetGroupBinding":
 		if svc := scalar(y, "spec", "serviceRef", "name"); svc != "" {
 			key := Key(o.Namespace, svc)

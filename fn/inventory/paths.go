@@ -200,7 +200,7 @@ func routePaths(lb *LB, r *Route) []plan.Path {
 	var out []plan.Path
 	for _, g := range r.Gateways {
 		class, known := lb.Gateways[g]
-		out = append(out, plan.Path{Kind: profile.PathGateway, Via: via + " (Gateway " + strings.TrimPrefix(g, "default/") + ")", Class: class, ClassKnown: known})
+		out = append(out, plan.Path{Kind: profile.PathGateway, Via: via + " (Gateway " + strings.TrimPrefix(g, "default/") + ")", Class: class, Controller: lb.GatewayClasses[class], ClassKnown: known})
 	}
 	return out
 }

@@ -32,7 +32,7 @@ func TestMake_Paths(t *testing.T) {
 	}{
 		"GKE Gateway":                      {profile: "gke-neg", paths: []Path{gateway("gke-l7-global-external-managed", true)}, entries: true, l: 20, p: 20, minReady: 60, path: "behind HTTPRoute shop/web → gke-neg"},
 		"Gateway not in the input":         {profile: "gke-neg", paths: []Path{gateway("", false)}, entries: true, l: 20, p: 20, minReady: 60},
-		"Istio gateway: in-cluster proxy":  {profile: "gke-neg", paths: []Path{gateway("istio", true)}, entries: true, l: 5, p: 10, minReady: 0, path: "an in-cluster proxy"},
+		"Istio gateway: in-cluster proxy":  {profile: "gke-neg", paths: []Path{gateway("istio", true)}, entries: true, l: 10, p: 15, minReady: 0, path: "Istio gateway, an in-cluster proxy) → istio-gateway"},
 		"nginx Ingress under gke-neg":      {profile: "gke-neg", paths: []Path{ingress("nginx")}, entries: true, l: 3, p: 5, minReady: 0, path: "→ ingress-nginx"},
 		"gce Ingress":                      {profile: "gke-neg", paths: []Path{ingress("gce")}, entries: true, l: 20, p: 20, minReady: 60},
 		"in-cluster when the input routes": {profile: "gke-neg", entries: true, l: 5, p: 10, minReady: 0, path: "in-cluster only → generic"},

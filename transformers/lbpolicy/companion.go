@@ -202,8 +202,9 @@ func (r *run) servesIngress(rt *inventory.Route) (bool, string) {
 	if r.prof.ServesIngress(class, r.lb.IngressClasses[class]) {
 		return true, ""
 	}
+	names, _ := r.prof.Names()
 	return false, fmt.Sprintf("its class %q is not one the load balancer of profile %s serves (%s); load balancer settings left alone",
-		class, r.c.Config.Profile.Name, strings.Join(append(append([]string{}, r.prof.IngressClasses...), r.prof.IngressControllers...), ", "))
+		class, r.c.Config.Profile.Name, strings.Join(names, ", "))
 }
 
 // servedIngresses lists the Ingresses the profile's load balancer serves and
@@ -225,7 +226,7 @@ func (r *run) servedIngresses() []*inventory.Route {
 func (r *run) servesHTTPRoute(rt *inventory.Route) bool {
 	for _, g := range rt.Gateways {
 		class, ok := r.lb.Gateways[g]
-		if r.prof.ServesGateway(class, ok) {
+		if r.prof.ServesGateway(class, r.lb.GatewayClasses[class], ok) {
 			return true
 		}
 	}
