@@ -55,7 +55,7 @@ var (
 		// backend-service field (kubernetes/ingress-gce
 		// pkg/apis/backendconfig/v1/types.go ConnectionDrainingConfig).
 		DefaultDrainSeconds: 0, MaxDrainSeconds: 3600,
-		Product:             "gke-l7", Configures: []string{"gke-l7"},
+		Product: "gke-l7", Configures: []string{"gke-l7"},
 		Sources: []string{
 			"GKE docs: Configure Gateway resources using Policies (GCPBackendPolicy, HealthCheckPolicy: one per Service, same namespace)",
 			"gke-gateway-api CRDs (drainingTimeoutSec default 0 s, 0-3600)",
@@ -68,7 +68,7 @@ var (
 		// completing the deregistration process"; range 0-3600 (ELB API
 		// reference, TargetGroupAttribute deregistration_delay.timeout_seconds).
 		DefaultDrainSeconds: 300, MaxDrainSeconds: 3600,
-		Product:             "alb", Configures: []string{"alb", "nlb"},
+		Product: "alb", Configures: []string{"alb", "nlb"},
 		Sources: []string{
 			"ELB docs: target group attributes, deregistration delay (default 300 s, 0-3600)",
 			"aws-load-balancer-controller docs/guide/ingress/annotations.md (target-group-attributes, target-type default instance, Service beats Ingress)",
@@ -81,7 +81,7 @@ var (
 		// false; connection-draining-timeout: int32 seconds, default 30
 		// (AGIC annotations reference). Application Gateway accepts 1-3600.
 		DefaultDrainSeconds: 0, MaxDrainSeconds: 3600,
-		Product:             "agic", Configures: []string{"agic"},
+		Product: "agic", Configures: []string{"agic"},
 		Sources: []string{
 			"AGIC docs: annotations (connection-draining default false, connection-draining-timeout default 30 s)",
 			"AGIC how-to: minimizing downtime during deployments",

@@ -1,7 +1,5 @@
 package profile
 
-
-
 // PathKind is how traffic reaches a workload's pods (DESIGN §4a "Traffic
 // paths"). L, the preStop and minReadySeconds belong to the path: behind the
 // platform's load balancer the profile's numbers apply, reached only

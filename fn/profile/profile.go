@@ -106,7 +106,7 @@ var table = []Profile{
 		PreemptionSeconds: 15,
 		Sources:           []string{"story 1 (GKE Gateway, NEG)", "kubernetes/ingress-gce#1718", "GKE docs: Spot VMs graceful shutdown 15 s at preemption"},
 		Platform:          PlatformGCP, ServiceLB: "gke-l4",
-		LB:                gcpLB,
+		LB: gcpLB,
 	},
 	{
 		Name:          "gke-autopilot",
@@ -119,7 +119,7 @@ var table = []Profile{
 		SpotGraceCap: 25,
 		Sources:      []string{"story 1", "GKE Autopilot docs: Spot Pods (25 s grace period)"},
 		Platform:     PlatformGCP, ServiceLB: "gke-l4",
-		LB:           gcpLB,
+		LB: gcpLB,
 	},
 	{
 		Name:    "eks-alb",
@@ -136,7 +136,7 @@ var table = []Profile{
 		// Behind an NLB the controller deregisters targets as slowly under
 		// eks-alb as under eks-nlb (aws-load-balancer-controller#2366).
 		Platform: PlatformAWS, ServiceLB: "eks-nlb",
-		LB:       albLB,
+		LB: albLB,
 	},
 	{
 		Name:    "eks-nlb",
@@ -160,7 +160,7 @@ var table = []Profile{
 		PreemptionSeconds: 120,
 		Sources:           []string{"story 4 (EKS Fargate + ALB)", "Fargate Spot interruption notice: 2 minutes"},
 		Platform:          PlatformAWS, ServiceLB: "eks-nlb",
-		LB:                albLB,
+		LB: albLB,
 	},
 	{
 		Name:    "aks-agic",
@@ -181,7 +181,7 @@ var table = []Profile{
 		PreemptionSeconds: 30,
 		Sources:           []string{"AGIC how-to: minimizing downtime during deployments", "Application Gateway health probes overview: a backend is unhealthy until a successful probe", "Azure Spot eviction notice: 30 s"},
 		Platform:          PlatformAzure, ServiceLB: "aks-l4",
-		LB:                agicLB,
+		LB: agicLB,
 	},
 }
 
