@@ -26,11 +26,10 @@ const (
 	// Gateway's backend request timeout, 30 s when unset: AGIC annotations
 	// reference).
 	agicRequestTimeout = "appgw.ingress.kubernetes.io/request-timeout"
-	// ALB: load-balancer-attributes "idle_timeout.timeout_seconds=N" on the
-	// Ingress (ELB docs: ALB attributes, idle timeout 60 s when unset;
-	// aws-load-balancer-controller docs/guide/ingress/annotations.md).
-	albAttributes  = "alb.ingress.kubernetes.io/load-balancer-attributes"
-	albIdleTimeout = "idle_timeout.timeout_seconds"
+	// An ALB's idle_timeout.timeout_seconds (load-balancer-attributes) is
+	// how long an idle connection stays open, not how long a request runs:
+	// a websocket service sets 4000 s, which must not become a 4070 s grace
+	// period. It is not read.
 	// GKE: the cloud.google.com/neg annotation on a Service; exposed_ports
 	// makes standalone NEGs that a load balancer outside the input uses
 	// (kubernetes/ingress-gce pkg/annotations/service.go).
@@ -185,14 +184,6 @@ func routePaths(lb *LB, r *Route) []plan.Path {
 		if v, ok := r.Annotations[agicRequestTimeout]; ok {
 			if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n > 0 {
 				p.RequestTimeout, p.RequestTimeoutField = n, "metadata.annotations."+agicRequestTimeout
-			}
-		}
-		if v, ok := r.Annotations[albAttributes]; ok {
-			for _, part := range strings.Split(v, ",") {
-				k, val, _ := strings.Cut(strings.TrimSpace(part), "=")
-				if n, err := strconv.Atoi(strings.TrimSpace(val)); err == nil && k == albIdleTimeout && n > 0 {
-					p.RequestTimeout, p.RequestTimeoutField = n, "metadata.annotations."+albAttributes+"["+albIdleTimeout+"]"
-				}
 			}
 		}
 		return []plan.Path{p}

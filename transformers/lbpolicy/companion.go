@@ -112,6 +112,7 @@ func (r *run) drain(o *inventory.Object, ann map[string]string, planned []compan
 		pinned, source = d, r.c.Config.Path("loadBalancerDrainSeconds")
 	}
 	d := Compute(plans, r.prof.MaxDrainSeconds, pinned, source)
+	d.FromDeregistration = r.prof.Kind == profile.LBAWS
 	if p := d.Problem(); p != "" {
 		r.c.Report(plan.Warning, o, "", "load balancer drain: %s", p)
 	}
