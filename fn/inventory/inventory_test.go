@@ -352,8 +352,8 @@ spec:
 					MinReady:       intp(10),
 					Grace:          intp(45),
 					ReadinessGates: []string{"example.com/ready"},
-					HasPVC:         true,
-					Strategy:       plan.Strategy{Type: "RollingUpdate", MaxUnavailable: "25%", MaxSurge: "1"},
+					HasPVC:         true, Claims: []string{"data"}, UnknownClaims: []string{"data"},
+					Strategy: plan.Strategy{Type: "RollingUpdate", MaxUnavailable: "25%", MaxSurge: "1"},
 					Containers: []plan.Container{
 						{Name: "app", Index: 0, Image: "gcr.io/distroless/static", Ports: 2, Readiness: true, Hook: plan.HookSleep, HookSeconds: 12},
 						{Name: "istio-proxy", Index: 1, Image: "istio/proxyv2", Ports: 1, MeshProxy: true, HookSeconds: -1},

@@ -66,6 +66,11 @@ type Workload struct {
 	Strategy              Strategy
 	// HasPVC: the pod mounts a PersistentVolumeClaim (Recreate is deliberate).
 	HasPVC bool
+	// Claims are the PersistentVolumeClaims the pod template mounts;
+	// SingleNodeClaims those of them the input declares ReadWriteOnce or
+	// ReadWriteOncePod (one node at a time), UnknownClaims those the input
+	// does not declare.
+	Claims, SingleNodeClaims, UnknownClaims []string
 	// NoTemplate: an Argo Rollout with workloadRef (no pod template to edit).
 	NoTemplate bool
 	// ProgressDeadline is spec.progressDeadlineSeconds as written.

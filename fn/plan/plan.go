@@ -25,8 +25,8 @@ const (
 	// AnnotationDrainHelpers lists (comma-separated) containers the app
 	// needs while it drains: their preStop covers P + D.
 	AnnotationDrainHelpers = AnnotationPrefix + "drain-helpers"
-	// AnnotationRollingUpdate "true" lets mode enforce replace Recreate on a
-	// single-replica workload no Service selects.
+	// AnnotationRollingUpdate "true" replaces a Recreate strategy with
+	// RollingUpdate (no mode does otherwise).
 	AnnotationRollingUpdate = AnnotationPrefix + "rolling-update"
 )
 
@@ -688,24 +688,33 @@ func planStrategy(w *Workload, c *config.Config, p *Plan) {
 		}
 		if w.Kind == "Deployment" && s.Type == "Recreate" {
 			p.NoSurge = true
-			single := (w.Replicas == nil || *w.Replicas < 2) && w.HPAMinReplicas == nil
+			// Recreate is a deliberate choice (one writer, a leaderless
+			// controller such as external-dns, a volume one pod may
+			// mount): no mode converts it; the workload's own opt-in does.
 			switch {
 			case blocked != "":
 				p.add(Info, base+".type", "Recreate kept: %s, so a new pod cannot start beside the old one", blocked)
-			case enforce && !w.HasPVC && single && len(w.Services) == 0 && !numbersRolling(w):
-				p.add(Warning, base+".type", "Recreate kept: a single replica that no Service selects is likely a controller that must never run twice; annotate %s: \"true\" to roll it with a surge", AnnotationRollingUpdate)
-			case enforce && !w.HasPVC:
-				p.add(Warning, base+".type", "Recreate stops every pod before new ones start; replaced with RollingUpdate (maxUnavailable 0)")
+			case numbersRolling(w):
+				p.add(Warning, base+".type", "Recreate stops every pod before new ones start; replaced with RollingUpdate (maxUnavailable 0) as %s: \"true\" asks", AnnotationRollingUpdate)
 				p.Strategy = Rollout{Type: "RollingUpdate", MaxUnavailable: "0", MaxSurge: c.MaxSurge}
 				p.NoSurge = false
 			default:
 				why := ""
 				if w.HasPVC {
-					why = " (kept: the pods mount a PersistentVolumeClaim, which a surge may not be able to attach)"
+					why = " (the pods mount a PersistentVolumeClaim, which a surge pod may not be able to attach)"
 				}
-				p.add(Warning, base+".type", "Recreate stops every pod before new ones start: each rollout is an outage%s", why)
+				p.add(Warning, base+".type", "Recreate stops every pod before new ones start: each rollout is an outage%s. Kept in every mode: it is often deliberate (one writer, a controller without leader election); annotate %s: \"true\" to roll it with a surge", why, AnnotationRollingUpdate)
 			}
 			return
+		}
+		if w.Kind != "Rollout" || s.Canary {
+			if claims := singleNodeClaims(w); claims != "" {
+				// A surge pod scheduled on another node cannot attach the
+				// claim (Multi-Attach error): with maxUnavailable 0 the
+				// rollout waits for it forever. The user's strategy stays.
+				p.add(Warning, params, "the pods mount %s: a surge pod scheduled on another node cannot attach it (Multi-Attach error) and, with maxUnavailable 0, the rollout stalls; strategy left as written. Use Recreate (one writer), a ReadWriteMany volume, or a StatefulSet", claims)
+				return
+			}
 		}
 		unavail := s.MaxUnavailable
 		if blocked != "" {
@@ -788,6 +797,20 @@ func planStrategy(w *Workload, c *config.Config, p *Plan) {
 		// StatefulSets cannot surge: pods are replaced one at a time, and
 		// minReadySeconds with the preStop is what keeps traffic safe.
 	}
+}
+
+// singleNodeClaims names the claims a surge pod may fail to attach: those
+// the input declares ReadWriteOnce(Pod), and those it does not declare
+// (most storage classes give ReadWriteOnce); "" when none.
+func singleNodeClaims(w *Workload) string {
+	var parts []string
+	for _, c := range w.SingleNodeClaims {
+		parts = append(parts, "ReadWriteOnce claim "+c)
+	}
+	for _, c := range w.UnknownClaims {
+		parts = append(parts, "claim "+c+" (not in the input; most volumes are ReadWriteOnce)")
+	}
+	return strings.Join(parts, ", ")
 }
 
 // numbersRolling reports the opt-in to RollingUpdate by annotation.

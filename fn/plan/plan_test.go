@@ -890,8 +890,15 @@ func TestMake_Strategy(t *testing.T) {
 			w:    deploy(Strategy{Type: "Recreate"}),
 			want: want{finding: []string{"warning", "spec.strategy.type", "Recreate"}},
 		},
-		"Deployment Recreate: enforce converts": {
+		// external-dns runs one replica with Recreate and no leader
+		// election (kubernetes-sigs/external-dns kustomize/
+		// external-dns-deployment.yaml): two at once fight over records.
+		"Deployment Recreate: enforce keeps it": {
 			cfg: fns(enforce), w: deploy(Strategy{Type: "Recreate"}),
+			want: want{finding: []string{"warning", "spec.strategy.type", "Kept in every mode"}},
+		},
+		"Deployment Recreate: the opt-in annotation converts": {
+			cfg: fns(enforce), w: append(deploy(Strategy{Type: "Recreate"}), func(w *Workload) { w.Annotations = map[string]string{AnnotationRollingUpdate: "true"} }),
 			want: want{strategy: full, finding: []string{"warning", "spec.strategy.type", "replaced with RollingUpdate"}},
 		},
 		"Deployment Recreate with a PVC: enforce keeps it": {
