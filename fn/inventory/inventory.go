@@ -146,6 +146,7 @@ func New(items []*yaml.RNode) *Index {
 		ix.noteNamespace(o)
 		ix.indexLB(o)
 		ix.indexPaths(o)
+		ix.indexMultiCluster(o)
 		ix.indexMesh(o)
 		switch {
 		case IsWorkload(o.APIVersion, o.Kind):
@@ -172,7 +173,7 @@ func New(items []*yaml.RNode) *Index {
 			ix.hpas[Key(o.Namespace, kind+"/"+name)] = minR
 		}
 	}
-	ix.InputHasEntries = ix.LB().hasEntries(ix.paths)
+	ix.InputHasEntries = ix.LB().hasEntries()
 	for _, w := range ix.Workloads {
 		ix.link(w)
 	}

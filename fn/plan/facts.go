@@ -127,4 +127,9 @@ type Path struct {
 	// say; RequestTimeoutField names where it was read.
 	RequestTimeout      int
 	RequestTimeoutField string
+	// TargetType is how an AWS load balancer reaches the pods: "ip",
+	// "instance" (through node ports), or "" when the input does not say
+	// (the controller's default, instance, applies to Ingresses, Gateway
+	// routes and NLB Services; the reader fills that in where it is known).
+	TargetType string
 }

@@ -44,6 +44,9 @@ func planPath(w *Workload, c *config.Config, p *Plan) profile.Profile {
 			}
 		}
 		parts = append(parts, path.Via+note+" → "+q.Name)
+		if q.Platform == profile.PlatformAWS && path.TargetType != "instance" {
+			p.AWSIPTargets = true
+		}
 		if len(parts) == 1 || slower(q, best) {
 			best = q
 		}
@@ -79,6 +82,11 @@ func planPath(w *Workload, c *config.Config, p *Plan) profile.Profile {
 		p.Path = "behind the load balancer (no route in the input: exposure auto) → " + best.Name
 	default:
 		p.Path = "in-cluster only → " + inCluster.Name
+	}
+	if len(parts) == 0 && best.Name != inCluster.Name && best.Platform == profile.PlatformAWS {
+		// Behind the load balancer by exposure or annotation: its target
+		// type is not in the input.
+		p.AWSIPTargets = true
 	}
 	p.LBStop = best.LBStopSeconds
 	p.InCluster = best.Name == inCluster.Name
@@ -153,7 +161,7 @@ func pathRow(path Path, prof profile.Profile) (profile.Profile, string, rowNote)
 			q = prof
 		}
 		return q, " (" + name + ": " + ctl.Name + ")", rowNote{rowForeign, name + " (" + ctl.Name + ")"}
-	case q.Name != prof.Name:
+	case q.Name != prof.Name || ctl.Product != prof.LB.Product:
 		return q, " (" + name + ": " + ctl.Name + ")", rowNote{}
 	}
 	return q, "", rowNote{}

@@ -120,6 +120,10 @@ type Plan struct {
 	SetProgressDeadline bool
 	// Gates to add to readinessGates.
 	Gates []string
+	// AWSIPTargets: an AWS load balancer reaches the pods as IP targets
+	// (or may: the input does not say), so the AWS Load Balancer
+	// Controller's target-health gates concern them.
+	AWSIPTargets bool
 	// Rollout strategy fields to write.
 	Strategy Rollout
 	// Mesh is what the plan wants of the pods' mesh proxy (mesh.go).

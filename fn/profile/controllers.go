@@ -107,6 +107,13 @@ var controllers = []Controller{
 		Sources: []string{"ingress-nginx docs: IngressClass controller k8s.io/ingress-nginx"},
 	},
 	{
+		// AKS application routing add-on: a managed ingress-nginx.
+		Name: "AKS application routing (managed ingress-nginx)", Profile: "ingress-nginx", Product: "ingress-nginx",
+		IngressControllers: []string{"webapprouting.kubernetes.azure.com/nginx"},
+		IngressClasses:     []string{"webapprouting.kubernetes.azure.com"},
+		Sources:            []string{"AKS docs: managed NGINX ingress with the application routing add-on (IngressClass webapprouting.kubernetes.azure.com)"},
+	},
+	{
 		Name: "NGINX Ingress Controller (F5)", Profile: "nginx-inc",
 		IngressControllers: []string{"nginx.org/ingress-controller"},
 		GatewayControllers: []string{"gateway.nginx.org/nginx-gateway-controller"},

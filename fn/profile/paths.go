@@ -102,5 +102,17 @@ func (lb LoadBalancer) Names() (ingress, gateway []string) {
 		ingress = append(append(ingress, c.IngressClasses...), c.IngressControllers...)
 		gateway = append(append(append(gateway, c.GatewayClasses...), c.GatewayClassPrefixes...), c.GatewayControllers...)
 	}
-	return ingress, gateway
+	return uniq(ingress), uniq(gateway)
+}
+
+func uniq(list []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, x := range list {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
 }
