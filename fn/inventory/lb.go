@@ -61,7 +61,7 @@ type LB struct {
 	// AWS controller's per-Service target group settings for Gateway API
 	// routes) by the key of the Service they name.
 	TargetGroupConfigs map[string][]*TargetGroupConfig
-	pdbs                map[string]*namespacePDBs
+	pdbs               map[string]*namespacePDBs
 	// byName: every object by kind/namespace/name, to avoid name clashes.
 	byName map[string]*Object
 }
