@@ -28,8 +28,9 @@ const (
 type LB struct {
 	// Services by Key(namespace, name).
 	Services map[string]*Service
-	// Ingresses, HTTPRoutes and GRPCRoutes in input order.
-	Ingresses, HTTPRoutes, GRPCRoutes []*Route
+	// Ingresses, HTTPRoutes and GRPCRoutes in input order; L4Routes the
+	// TCPRoutes, TLSRoutes and UDPRoutes (an NLB Gateway's).
+	Ingresses, HTTPRoutes, GRPCRoutes, L4Routes []*Route
 	// ImportedBy lists, by the key of an exported Service, the Gateway API
 	// routes with a backend on its ServiceImport (GKE multi-cluster
 	// Gateways).
@@ -274,13 +275,16 @@ func (ix *Index) indexLB(o *Object) {
 		}
 		lb.Ingresses = append(lb.Ingresses, r)
 		lb.addRoute(r)
-	case (o.Kind == "HTTPRoute" || o.Kind == "GRPCRoute") && group == "gateway.networking.k8s.io":
-		// A GRPCRoute has an HTTPRoute's parentRefs and backendRefs.
+	case group == "gateway.networking.k8s.io" && (o.Kind == "HTTPRoute" || o.Kind == "GRPCRoute" || o.Kind == "TCPRoute" || o.Kind == "TLSRoute" || o.Kind == "UDPRoute"):
+		// Every route kind has an HTTPRoute's parentRefs and backendRefs.
 		r := readRoute(o)
-		if o.Kind == "HTTPRoute" {
+		switch o.Kind {
+		case "HTTPRoute":
 			lb.HTTPRoutes = append(lb.HTTPRoutes, r)
-		} else {
+		case "GRPCRoute":
 			lb.GRPCRoutes = append(lb.GRPCRoutes, r)
+		default:
+			lb.L4Routes = append(lb.L4Routes, r)
 		}
 		lb.addRoute(r)
 		for _, b := range r.Imports {

@@ -74,7 +74,7 @@ func (lb *LB) hasEntries() bool {
 	if len(lb.Ingresses) > 0 || len(lb.TargetGroupBindings) > 0 || len(lb.MultiClusterIngresses) > 0 {
 		return true
 	}
-	for _, r := range append(append([]*Route(nil), lb.HTTPRoutes...), lb.GRPCRoutes...) {
+	for _, r := range append(append(append([]*Route(nil), lb.HTTPRoutes...), lb.GRPCRoutes...), lb.L4Routes...) {
 		if len(r.Gateways) > 0 {
 			return true
 		}
@@ -192,7 +192,7 @@ func awsTargetType(lb *LB, s *Service, r *Route, key string) string {
 			return tt
 		}
 		return "instance"
-	case "HTTPRoute", "GRPCRoute":
+	case "HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute", "UDPRoute":
 		for _, t := range lb.TargetGroupConfigs[key] {
 			if t.TargetType != "" {
 				return t.TargetType

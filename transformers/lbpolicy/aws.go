@@ -106,6 +106,7 @@ func aws(r *run) {
 			r.targetTypeWarning(svc.Object, "metadata.annotations."+NLBTargetType, tt, "LoadBalancer Service "+svc.Name, NLBTargetType)
 		}
 	}
+	r.awsGateways()
 	for _, key := range sortedKeys(r.lb.TargetGroupBindings) {
 		planned := r.planned(key)
 		svc := r.lb.Services[key]
