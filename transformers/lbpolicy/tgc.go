@@ -124,4 +124,3 @@ func (r *run) servesAWSGateway(rt *inventory.Route) bool {
 	}
 	return false
 }
-
