@@ -101,7 +101,12 @@ func checkShapes(r *reader, o *Object) {
 		r.stringAt(y, "spec", "host")
 	case o.Group() == "policy" && o.Kind == "PodDisruptionBudget":
 		r.mapAt(y, "spec", "selector")
+		checkPDB(r, y)
 	}
+	if IsWorkload(o.APIVersion, o.Kind) {
+		checkPodTemplate(r, walk(y, "spec", "template", "spec"))
+	}
+	checkYAML(r, y, nil)
 	checkMeshShapes(r, o)
 }
 
