@@ -179,9 +179,11 @@ func New(items []*yaml.RNode) *Index {
 		}
 	}
 	ix.InputHasEntries = ix.LB().hasEntries()
+	ix.linkWorkloadRefs()
 	for _, w := range ix.Workloads {
 		ix.link(w)
 	}
+	ix.linkShared()
 	ix.Problems = *r.problems
 	return ix
 }
@@ -234,8 +236,59 @@ func (ix *Index) link(w *Workload) {
 			w.Facts.SingleNodeClaims = append(w.Facts.SingleNodeClaims, c)
 		}
 	}
-	if m, ok := ix.hpas[Key(w.Namespace, w.Kind+"/"+w.Name)]; ok {
+	if m, ok := ix.hpas[Key(w.Namespace, w.Kind+"/"+w.Name)]; ok && w.Facts.OwnerRollout == "" {
 		w.Facts.HPAMinReplicas = &m
+	}
+}
+
+// linkWorkloadRefs gives a Deployment that an Argo Rollout's workloadRef
+// names the Rollout's replicas and minReadySeconds: the Rollout runs the
+// pods from the Deployment's template, and the Deployment itself is scaled
+// to 0.
+func (ix *Index) linkWorkloadRefs() {
+	for _, ro := range ix.Workloads {
+		if ro.Kind != "Rollout" || ro.Facts.WorkloadRef == "" {
+			continue
+		}
+		for _, d := range ix.Workloads {
+			if d.Kind != "Deployment" || d.Name != ro.Facts.WorkloadRef || Namespace(d.Namespace) != Namespace(ro.Namespace) {
+				continue
+			}
+			f := &d.Facts
+			f.OwnerRollout = ro.Name
+			f.Replicas = ro.Facts.Replicas
+			if f.Replicas == nil {
+				one := 1
+				f.Replicas = &one // the Rollout's default
+			}
+			f.OwnerMinReady = ro.Facts.MinReady
+			if m, ok := ix.hpas[Key(ro.Namespace, "Rollout/"+ro.Name)]; ok {
+				f.HPAMinReplicas = &m
+			}
+		}
+	}
+}
+
+// linkShared notes, for each workload, the other workloads behind one of
+// its Services.
+func (ix *Index) linkShared() {
+	by := map[string][]*Workload{}
+	for _, w := range ix.Workloads {
+		for _, s := range w.Facts.Services {
+			k := Key(w.Namespace, s)
+			by[k] = append(by[k], w)
+		}
+	}
+	for _, w := range ix.Workloads {
+		seen := map[*Workload]bool{w: true}
+		for _, s := range w.Facts.Services {
+			for _, o := range by[Key(w.Namespace, s)] {
+				if !seen[o] {
+					seen[o] = true
+					w.Facts.SharedWith = append(w.Facts.SharedWith, o.Kind+" "+o.Name)
+				}
+			}
+		}
 	}
 }
 
@@ -265,6 +318,9 @@ func readWorkload(r *reader, o *Object) *Workload {
 	f.ProgressDeadline = r.intAt(y, "spec", "progressDeadlineSeconds")
 	if o.Kind == "Rollout" && r.get(y, []string{"spec", "workloadRef"}) != nil && r.get(y, []string{"spec", "template"}) == nil {
 		f.NoTemplate = true
+		if scalar(y, "spec", "workloadRef", "kind") == "Deployment" {
+			f.WorkloadRef = scalar(y, "spec", "workloadRef", "name")
+		}
 		return w
 	}
 	w.Labels = r.stringMapAt(y, "metadata", "labels")

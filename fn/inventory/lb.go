@@ -432,6 +432,22 @@ func (lb *LB) PDBsSelecting(namespace string, podLabels map[string]string) []*PD
 	return out
 }
 
+// MeshRoutes lists the Gateway API routes that name the Service as a
+// parent (GAMMA: they route the mesh's traffic to its host).
+func (lb *LB) MeshRoutes(namespace, name string) []*Route {
+	key := Key(namespace, name)
+	var out []*Route
+	for _, r := range append(append([]*Route(nil), lb.HTTPRoutes...), lb.GRPCRoutes...) {
+		for _, s := range r.MeshServices {
+			if s == key {
+				out = append(out, r)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // Named returns the input object of a kind with that namespace and name.
 func (lb *LB) Named(kind, namespace, name string) *Object {
 	return lb.byName[kind+"/"+Key(namespace, name)]

@@ -361,6 +361,8 @@ func (ix *Index) linkMesh(w *Workload) {
 		f.IstioInject = ann[plan.IstioInject]
 	}
 	f.IstioRev = labels[plan.IstioRev]
+	f.IstioDataplane = labels[plan.IstioDataplaneMode]
+	f.IstioWaypoint = labels[plan.IstioUseWaypoint]
 	f.IstioNative = ann[plan.IstioNativeSidecar]
 	f.LinkerdInject = ann[plan.LinkerdInject]
 	f.LinkerdNative = ann[plan.LinkerdNativeSidecar]
@@ -373,6 +375,8 @@ func (ix *Index) linkMesh(w *Workload) {
 		f.Namespace = &plan.NamespaceMesh{
 			IstioInjection: nl[plan.IstioInjection],
 			IstioRev:       nl[plan.IstioRev],
+			IstioDataplane: nl[plan.IstioDataplaneMode],
+			IstioWaypoint:  nl[plan.IstioUseWaypoint],
 			LinkerdInject:  lenientMap(ny, "metadata", "annotations")[plan.LinkerdInject],
 		}
 	}

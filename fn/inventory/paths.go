@@ -251,8 +251,9 @@ func readRoute(o *Object) *Route {
 		switch {
 		case (k == "" || k == "Gateway") && (g == "" && lookup(p, "group") == nil || g == "gateway.networking.k8s.io"):
 			r.Gateways = append(r.Gateways, Key(ns, scalar(p, "name")))
-		case k == "Service":
+		case k == "Service" && (g == "" || g == "core"):
 			r.Mesh = true
+			r.MeshServices = append(r.MeshServices, Key(ns, scalar(p, "name")))
 		}
 	}
 	for _, rule := range lenientSeq(y, "spec", "rules") {
@@ -366,6 +367,11 @@ func isHelperImage(image string) bool {
 	}
 	return false
 }
+
+// Shown names an object as written: namespace/name, or name alone (an
+// object without a namespace goes where its client applies it, which need
+// not be default).
+func Shown(namespace, name string) string { return shown(namespace, name) }
 
 // shown names an object as written: namespace/name, or name alone.
 func shown(namespace, name string) string {

@@ -73,10 +73,23 @@ type Workload struct {
 	Claims, SingleNodeClaims, UnknownClaims []string
 	// NoTemplate: an Argo Rollout with workloadRef (no pod template to edit).
 	NoTemplate bool
+	// WorkloadRef is, on a Rollout with NoTemplate, the Deployment its
+	// spec.workloadRef names. OwnerRollout is, on that Deployment, the
+	// Rollout: its pods are the Rollout's, its replicas, minReadySeconds
+	// and strategy are the Rollout's (Argo Rollouts "Migrating":
+	// workloadRef); Replicas and HPAMinReplicas then hold the Rollout's,
+	// OwnerMinReady its spec.minReadySeconds.
+	WorkloadRef   string
+	OwnerRollout  string
+	OwnerMinReady *int
 	// ProgressDeadline is spec.progressDeadlineSeconds as written.
 	ProgressDeadline *int
 	// Services that select this workload's pods (names, same namespace).
 	Services []string
+	// SharedWith names the other workloads of the input whose pods one of
+	// those Services also selects (versions behind one Service): the
+	// Service keeps endpoints while this workload's pods go.
+	SharedWith []string
 	// MetricsServices are those of Services that only serve metrics (every
 	// port named metrics, http-metrics or prometheus, or a headless Service
 	// named *metrics*): they do not make the workload serving.

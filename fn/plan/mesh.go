@@ -39,6 +39,13 @@ const (
 	// be used", Linkerd proxy configuration reference).
 	LinkerdNativeSidecar      = "config.beta.linkerd.io/proxy-enable-native-sidecar"
 	LinkerdNativeSidecarAlpha = "config.alpha.linkerd.io/proxy-enable-native-sidecar"
+	// IstioDataplaneMode (Namespace or pod label) "ambient" puts the pods
+	// in Istio's ambient mesh: no sidecar, ztunnel on the node for L4;
+	// L7 (retries, outlier detection) only through a waypoint, named by
+	// IstioUseWaypoint on the Namespace, Service or pod (Istio docs,
+	// "Ambient mode": add workloads to the mesh; use a waypoint proxy).
+	IstioDataplaneMode = "istio.io/dataplane-mode"
+	IstioUseWaypoint   = "istio.io/use-waypoint"
 	// IstioDefaultDrainSeconds is terminationDrainDuration when unset: "If
 	// not set, a default of 5s will be applied" (proxy.proto).
 	IstioDefaultDrainSeconds = 5
@@ -47,9 +54,10 @@ const (
 // NamespaceMesh is what a Namespace object of the input says about
 // injection.
 type NamespaceMesh struct {
-	// IstioInjection and IstioRev are its labels; LinkerdInject its
-	// annotation.
-	IstioInjection, IstioRev, LinkerdInject string
+	// IstioInjection, IstioRev, IstioDataplane (istio.io/dataplane-mode)
+	// and IstioWaypoint (istio.io/use-waypoint) are its labels;
+	// LinkerdInject its annotation.
+	IstioInjection, IstioRev, IstioDataplane, IstioWaypoint, LinkerdInject string
 }
 
 // MeshFacts is what the input says about a workload's mesh proxy.
@@ -57,6 +65,9 @@ type MeshFacts struct {
 	// From the pod template: IstioInject (label, else annotation), IstioRev
 	// (label), IstioNative, LinkerdInject and LinkerdNative (annotations).
 	IstioInject, IstioRev, IstioNative, LinkerdInject, LinkerdNative string
+	// IstioDataplane and IstioWaypoint are the pod template's
+	// istio.io/dataplane-mode and istio.io/use-waypoint labels.
+	IstioDataplane, IstioWaypoint string
 	// Namespace is the workload's Namespace object, nil when the input has
 	// none.
 	Namespace *NamespaceMesh
@@ -120,6 +131,11 @@ type Mesh struct {
 	// WaitBeforeExit: the Linkerd proxy-wait-before-exit-seconds to write
 	// (0: none).
 	WaitBeforeExit int
+	// Ambient: Istio ambient mode (no sidecar: no proxy settings); Waypoint
+	// names the waypoint the pod template or Namespace asks for ("" when
+	// neither does: a Service's label may still).
+	Ambient  bool
+	Waypoint string
 }
 
 // Field paths of the pod template's metadata.
@@ -176,6 +192,9 @@ func injected(w *Workload, c *config.Config) (config.Mesh, string) {
 		if why := istioOut(); why != "" {
 			return "", "not meshed: " + why
 		}
+		if why := ambient(w); why != "" {
+			return config.MeshIstio, "meshed by istio in ambient mode (" + why + ")"
+		}
 		return config.MeshIstio, "meshed by istio (mesh: istio)"
 	case config.MeshLinkerd:
 		if why := linkerdOut(); why != "" {
@@ -202,6 +221,9 @@ func injected(w *Workload, c *config.Config) (config.Mesh, string) {
 			}
 			return config.MeshIstio, "meshed by istio (" + why + ")"
 		}
+		if amb := ambient(w); amb != "" {
+			return config.MeshIstio, "meshed by istio in ambient mode (" + amb + ")"
+		}
 		switch {
 		case m.LinkerdInject == "enabled" || m.LinkerdInject == "ingress":
 			why = fmt.Sprintf("its pod template has %s: %s", LinkerdInject, m.LinkerdInject)
@@ -215,6 +237,24 @@ func injected(w *Workload, c *config.Config) (config.Mesh, string) {
 		}
 	}
 	return "", ""
+}
+
+// ambient says why the pods are in Istio's ambient mesh ("" when not):
+// the pod template's istio.io/dataplane-mode, else its Namespace's. A
+// sidecar injection rule takes precedence (Istio skips ambient capture for
+// sidecar pods), and so does an explicit "none".
+func ambient(w *Workload) string {
+	m, ns := w.Mesh, w.Mesh.Namespace
+	if m.IstioInject == "true" || m.IstioRev != "" || (ns != nil && (ns.IstioInjection == "enabled" || ns.IstioRev != "")) {
+		return ""
+	}
+	switch {
+	case m.IstioDataplane == "ambient":
+		return fmt.Sprintf("its pod template has %s=ambient", IstioDataplaneMode)
+	case m.IstioDataplane == "" && ns != nil && ns.IstioDataplane == "ambient":
+		return fmt.Sprintf("Namespace %s has %s=ambient", w.Namespace, IstioDataplaneMode)
+	}
+	return ""
 }
 
 // planMesh decides the workload's mesh and returns how long the grace
@@ -231,6 +271,20 @@ func planMesh(w *Workload, c *config.Config, p *Plan) int {
 	}
 	f := w.Mesh
 	def := c.Mode != config.ModeEnforce
+	if name == config.MeshIstio && strings.Contains(why, "ambient mode") {
+		// No sidecar: ztunnel carries the pods' traffic and has its own
+		// drain; nothing in the pod to configure.
+		p.Mesh.Ambient = true
+		p.Mesh.Waypoint = f.IstioWaypoint
+		if p.Mesh.Waypoint == "" && f.Namespace != nil {
+			p.Mesh.Waypoint = f.Namespace.IstioWaypoint
+		}
+		if p.Mesh.Waypoint == "none" {
+			p.Mesh.Waypoint = ""
+		}
+		p.add(Info, "", "%s: no sidecar, so no sidecar drain settings", why)
+		return 0
+	}
 	switch name {
 	case config.MeshIstio:
 		p.Mesh.Native, p.Mesh.NativeWhy = istioNative(w, c, p)
@@ -305,6 +359,9 @@ func finishMesh(w *Workload, c *config.Config, p *Plan) {
 	// serve it too. (Following T, not who wrote it, keeps a second run,
 	// which reads the grace period back, the same.)
 	beyond := T > P+D
+	if m.Ambient {
+		return // said in planMesh: no proxy in the pod
+	}
 	if m.Native {
 		p.add(Info, "", "%s; native sidecar (%s): Kubernetes stops the proxy after the app, so it needs no drain setting", m.Why, m.NativeWhy)
 		return

@@ -156,7 +156,10 @@ func Make(w *Workload, c *config.Config) *Plan {
 		return p
 	}
 	if w.NoTemplate {
-		p.Skip = "it has no pod template (spec.workloadRef): plan the referenced Deployment instead"
+		p.Skip = "it has no pod template (spec.workloadRef): its pods are planned through the Deployment it names"
+		if w.WorkloadRef == "" {
+			p.Skip = "it has no pod template (spec.workloadRef): plan the referenced workload instead"
+		}
 		return p
 	}
 	w = sleepEndpoints(w, c)
@@ -623,6 +626,19 @@ func shrinkToCap(w *Workload, c *config.Config, p *Plan, n numbers, kept, cap in
 
 func planMinReady(w *Workload, c *config.Config, p *Plan, n numbers) {
 	target := n.minReady
+	if w.OwnerRollout != "" {
+		// The Rollout's own minReadySeconds applies, not the template
+		// Deployment's.
+		p.MinReady = target
+		if have := w.OwnerMinReady; target > 0 && (have == nil || *have < target) {
+			from := "unset"
+			if have != nil {
+				from = strconv.Itoa(*have)
+			}
+			p.add(Warning, "", "Rollout %s runs these pods (spec.workloadRef) and its own spec.minReadySeconds applies (%s): set it to %d; the Deployment's is not used", w.OwnerRollout, from, target)
+		}
+		return
+	}
 	if c.Mode != config.ModeEnforce && w.MinReady != nil {
 		target = max(target, *w.MinReady)
 	}
@@ -672,6 +688,10 @@ func noSurge(w *Workload) string {
 
 func planStrategy(w *Workload, c *config.Config, p *Plan) {
 	enforce := c.Mode == config.ModeEnforce
+	if w.OwnerRollout != "" {
+		p.add(Info, "spec.strategy", "left as written: Rollout %s runs these pods (spec.workloadRef) with its own strategy", w.OwnerRollout)
+		return
+	}
 	s := w.Strategy
 	blocked := noSurge(w)
 	switch w.Kind {
@@ -829,7 +849,7 @@ const DefaultProgressDeadline = 600
 // (kubernetes/kubernetes pkg/apis/apps/validation ValidateDeploymentSpec:
 // "must be greater than minReadySeconds"; Argo Rollouts validates the same).
 func planDeadline(w *Workload, p *Plan) {
-	if w.Kind != "Deployment" && w.Kind != "Rollout" {
+	if (w.Kind != "Deployment" && w.Kind != "Rollout") || w.OwnerRollout != "" {
 		return
 	}
 	have := DefaultProgressDeadline
@@ -858,6 +878,8 @@ func planWarnings(w *Workload, p *Plan) {
 				n = *w.Replicas
 			}
 			switch {
+			case len(w.SharedWith) > 0:
+				p.add(Info, "spec.replicas", "%d replica: a node drain takes this workload's pod down, while its Service keeps the pods of %s", n, strings.Join(w.SharedWith, ", "))
 			case w.Kind == "StatefulSet":
 				p.add(Warning, "spec.replicas", "%d replica: a StatefulSet stops its pod before the replacement starts, so every rollout, drain or eviction takes the only pod down: an outage", n)
 			case p.NoSurge:

@@ -35,12 +35,22 @@ func (Companion) Apply(c *companion.Context) error {
 	workloads := map[*inventory.MeshService][]*inventory.Object{}
 	rollouts := map[*inventory.MeshService][]*inventory.Workload{}
 	var services []*inventory.MeshService
+	// Services whose pods are in the ambient mesh with no waypoint: L7
+	// objects would have nothing to apply them (ztunnel is L4).
+	noWaypoint := map[*inventory.MeshService][]string{}
 	for _, p := range c.Planned {
 		if p.Plan.Mesh.Name != config.MeshIstio {
 			continue
 		}
 		for _, name := range p.Workload.Facts.Services {
-			if s := c.Index.MeshService(p.Workload.Namespace, name); s != nil {
+			s := c.Index.MeshService(p.Workload.Namespace, name)
+			if s != nil && p.Plan.Mesh.Ambient && p.Plan.Mesh.Waypoint == "" {
+				if w := inventory.ObjectLabels(s.Object)[plan.IstioUseWaypoint]; w == "" || w == "none" {
+					noWaypoint[s] = append(noWaypoint[s], p.Workload.Kind+" "+p.Workload.Name)
+					continue
+				}
+			}
+			if s != nil {
 				if _, ok := workloads[s]; !ok {
 					services = append(services, s)
 				}
@@ -50,6 +60,12 @@ func (Companion) Apply(c *companion.Context) error {
 				}
 			}
 		}
+	}
+	for s, ws := range noWaypoint {
+		if _, served := workloads[s]; served {
+			continue
+		}
+		c.Report(plan.Info, s.Object, "", "the pods of %s run in Istio's ambient mesh without a waypoint: ztunnel carries their traffic at L4, so retries and outlier detection (VirtualService, DestinationRule) do not apply and none is generated; the rollout is protected by the preStop and grace period alone. Label the Service or Namespace %s with a waypoint for L7 protection", strings.Join(ws, ", "), plan.IstioUseWaypoint)
 	}
 	if len(services) == 0 {
 		return nil
@@ -287,6 +303,16 @@ func (r *run) rolloutOwner(s *inventory.MeshService) (*inventory.Workload, strin
 
 func (r *run) virtualServices(s *inventory.MeshService, svc Service, set config.Istio) {
 	vss := r.Index.VirtualServices(s.Namespace, s.Name)
+	if gamma := r.Index.LB().MeshRoutes(s.Namespace, s.Name); len(gamma) > 0 && len(vss) == 0 {
+		// Gateway API mesh routing (GAMMA): the route owns the host in
+		// the mesh; a VirtualService beside it would compete for it.
+		names := make([]string, len(gamma))
+		for i, g := range gamma {
+			names[i] = g.Kind + " " + g.Name
+		}
+		r.Report(plan.Info, s.Object, "", "no VirtualService generated: %s names this Service as its parent (Gateway API mesh routing), which routes host %s in the mesh; a VirtualService for the host would compete with it. Add retries to the route (HTTPRoute spec.rules[].retry, Gateway API v1.2+) if the mesh supports them", strings.Join(names, ", "), s.Name)
+		return
+	}
 	if len(vss) == 0 {
 		if w, ref := r.rolloutOwner(s); w != nil {
 			// Argo Rollouts rewrites that VirtualService's weights; its

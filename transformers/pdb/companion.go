@@ -41,6 +41,9 @@ func (Companion) Apply(c *companion.Context) error {
 		if w.Facts.Replicas != nil {
 			replicas = *w.Facts.Replicas
 		}
+		if w.Facts.OwnerRollout != "" {
+			from = "the spec.replicas of Rollout " + w.Facts.OwnerRollout + ", which runs them"
+		}
 		if w.Facts.HPAMinReplicas != nil {
 			replicas, from = *w.Facts.HPAMinReplicas, "its HorizontalPodAutoscaler's minReplicas"
 		}
@@ -65,7 +68,7 @@ func (Companion) Apply(c *companion.Context) error {
 		}
 		n := New(w.Namespace, name, sel, maxUnavailable)
 		c.Place(n, &w.Object)
-		added = append(added, inventory.Key(w.Namespace, name))
+		added = append(added, inventory.Shown(w.Namespace, name))
 		c.Add(n, fmt.Sprintf(
 			"node drains evict at most %s of the %d pods of %s %s (%s) at a time, so each evicted pod goes through its preStop while the others serve",
 			maxUnavailable, replicas, w.Kind, w.Name, from))
