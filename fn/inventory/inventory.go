@@ -59,6 +59,8 @@ type Index struct {
 	// claims: Key(namespace, name) of a PersistentVolumeClaim -> whether
 	// its accessModes allow only one node (ReadWriteOnce, ReadWriteOncePod).
 	claims map[string]bool
+	// canaries are the Flagger Canaries of the input (flagger.go).
+	canaries []*canary
 	// lb indexes load balancers and disruption budgets (lb.go).
 	lb *LB
 	// mesh indexes Services, VirtualServices and DestinationRules (mesh.go).
@@ -152,6 +154,7 @@ func New(items []*yaml.RNode) *Index {
 		ix.indexLB(o)
 		ix.indexPaths(o)
 		ix.indexMultiCluster(o)
+		ix.indexFlagger(o)
 		ix.indexMesh(o)
 		switch {
 		case IsWorkload(o.APIVersion, o.Kind):
@@ -225,6 +228,7 @@ func (ix *Index) link(w *Workload) {
 			w.Facts.Services = append(w.Facts.Services, s.name)
 		}
 	}
+	ix.linkFlagger(w)
 	sort.Strings(w.Facts.Services)
 	ix.linkPaths(w)
 	for _, c := range w.Facts.Claims {

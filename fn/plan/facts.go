@@ -80,6 +80,8 @@ type Workload struct {
 	// workloadRef); Replicas and HPAMinReplicas then hold the Rollout's,
 	// OwnerMinReady its spec.minReadySeconds.
 	WorkloadRef   string
+	// Canary is set on the target Deployment of a Flagger Canary.
+	Canary *CanaryFacts
 	OwnerRollout  string
 	OwnerMinReady *int
 	// ProgressDeadline is spec.progressDeadlineSeconds as written.
@@ -118,6 +120,14 @@ type Workload struct {
 	HPAMinReplicas *int
 	// Mesh is what the input says about the pods' mesh proxy (mesh.go).
 	Mesh MeshFacts
+}
+
+// CanaryFacts is what a Flagger Canary says about its target Deployment:
+// the Deployment Flagger runs its pods as, and the Canary's
+// progressDeadlineSeconds (600 when unset).
+type CanaryFacts struct {
+	Name, Primary    string
+	ProgressDeadline int
 }
 
 // Path is one load-balancer entry that sends to the workload's pods.

@@ -198,3 +198,19 @@ func TestMake_Controllers(t *testing.T) {
 		}
 	})
 }
+
+// A Flagger Canary's target (fluxcd/flagger kustomize/podinfo with
+// artifacts/examples/istio-canary.yaml): its minReadySeconds must stay
+// below the Canary's progressDeadlineSeconds, or every analysis fails.
+func TestMake_FlaggerDeadline(t *testing.T) {
+	canary := func(deadline int) func(*Workload) {
+		return func(w *Workload) { w.Canary = &CanaryFacts{Name: "podinfo", Primary: "podinfo-primary", ProgressDeadline: deadline} }
+	}
+	p := Make(web(canary(60)), cfg(t, "gke-neg"))
+	if len(find(p, Warning, "spec.minReadySeconds", "progressDeadlineSeconds (60) of Canary podinfo", "at least 660")) != 1 {
+		t.Errorf("no deadline warning: %s", dump(p))
+	}
+	if q := Make(web(canary(600)), cfg(t, "gke-neg")); len(find(q, Warning, "spec.minReadySeconds")) != 0 {
+		t.Errorf("a warning under the default deadline: %s", dump(q))
+	}
+}

@@ -849,6 +849,15 @@ const DefaultProgressDeadline = 600
 // (kubernetes/kubernetes pkg/apis/apps/validation ValidateDeploymentSpec:
 // "must be greater than minReadySeconds"; Argo Rollouts validates the same).
 func planDeadline(w *Workload, p *Plan) {
+	if cn := w.Canary; cn != nil {
+		// Flagger copies the target into the primary (minReadySeconds
+		// included) and fails a canary whose pods are not available
+		// within the Canary's progressDeadlineSeconds.
+		p.add(Info, "", "Flagger Canary %s runs these pods as Deployment %s (labels suffixed -primary); the plan is applied to the template Flagger copies, and budgets select the primary pods", cn.Name, cn.Primary)
+		if p.MinReady >= cn.ProgressDeadline {
+			p.add(Warning, "spec.minReadySeconds", "minReadySeconds %d is not below the progressDeadlineSeconds (%d) of Canary %s: every analysis would fail on its deadline; raise the Canary's spec.progressDeadlineSeconds to at least %d", p.MinReady, cn.ProgressDeadline, cn.Name, p.MinReady+DefaultProgressDeadline)
+		}
+	}
 	if (w.Kind != "Deployment" && w.Kind != "Rollout") || w.OwnerRollout != "" {
 		return
 	}

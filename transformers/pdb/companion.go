@@ -47,7 +47,13 @@ func (Companion) Apply(c *companion.Context) error {
 		if w.Facts.HPAMinReplicas != nil {
 			replicas, from = *w.Facts.HPAMinReplicas, "its HorizontalPodAutoscaler's minReplicas"
 		}
-		if existing := lb.PDBsSelecting(w.Namespace, w.PodLabels); len(existing) > 0 {
+		podLabels, owner := w.PodLabels, w.Name
+		if cn := w.Facts.Canary; cn != nil {
+			// Flagger runs the pods as <name>-primary, with primary labels;
+			// the target's own pods exist only during an analysis.
+			podLabels, owner = inventory.FlaggerPrimaryLabels(w.PodLabels), cn.Primary
+		}
+		if existing := lb.PDBsSelecting(w.Namespace, podLabels); len(existing) > 0 {
 			for _, b := range existing {
 				covered(c, w, b, replicas, maxUnavailable)
 			}
@@ -57,11 +63,14 @@ func (Companion) Apply(c *companion.Context) error {
 			continue // a budget cannot keep a single pod serving through a drain; the plan warns
 		}
 		sel := selector(w)
+		if sel != nil && w.Facts.Canary != nil {
+			sel = primarySelector(sel)
+		}
 		if sel == nil {
 			c.Report(plan.Warning, &w.Object, "spec.selector", "no PodDisruptionBudget added: the workload has no spec.selector to copy")
 			continue
 		}
-		name := companion.ObjectName(w.Name)
+		name := companion.ObjectName(owner)
 		if clash := lb.Named("PodDisruptionBudget", w.Namespace, name); clash != nil {
 			c.Report(plan.Warning, &w.Object, "", "would add PodDisruptionBudget %s, but the input has one of that name that does not select these pods: rename one of them", name)
 			continue
@@ -117,6 +126,26 @@ func covered(c *companion.Context, w *inventory.Workload, b *inventory.PDB, repl
 		}
 		c.Report(plan.Warning, b.Object, field, "allows no eviction of the pods of %s %s (%s): node drains, upgrades and autoscaler scale-downs wait on it forever; allow at least one pod to go (maxUnavailable: 1)", w.Kind, w.Name, why)
 	}
+}
+
+// primarySelector is a copy of a Flagger target's selector that selects
+// the primary pods (matchLabels values of the selector labels suffixed
+// -primary; inventory.FlaggerPrimaryLabels).
+func primarySelector(sel *yaml.Node) *yaml.Node {
+	c := yaml.CopyYNode(sel)
+	ml := edit.Field(c, "matchLabels")
+	if ml == nil || ml.Kind != yaml.MappingNode {
+		return c
+	}
+	labels := map[string]string{}
+	for i := 0; i+1 < len(ml.Content); i += 2 {
+		labels[ml.Content[i].Value] = ml.Content[i+1].Value
+	}
+	primary := inventory.FlaggerPrimaryLabels(labels)
+	for i := 0; i+1 < len(ml.Content); i += 2 {
+		ml.Content[i+1] = edit.Str(primary[ml.Content[i].Value])
+	}
+	return c
 }
 
 // selector is a copy of the workload's spec.selector (nil when absent).
