@@ -79,9 +79,9 @@ type Workload struct {
 	// and strategy are the Rollout's (Argo Rollouts "Migrating":
 	// workloadRef); Replicas and HPAMinReplicas then hold the Rollout's,
 	// OwnerMinReady its spec.minReadySeconds.
-	WorkloadRef   string
+	WorkloadRef string
 	// Canary is set on the target Deployment of a Flagger Canary.
-	Canary *CanaryFacts
+	Canary        *CanaryFacts
 	OwnerRollout  string
 	OwnerMinReady *int
 	// ProgressDeadline is spec.progressDeadlineSeconds as written.

@@ -204,7 +204,9 @@ func TestMake_Controllers(t *testing.T) {
 // below the Canary's progressDeadlineSeconds, or every analysis fails.
 func TestMake_FlaggerDeadline(t *testing.T) {
 	canary := func(deadline int) func(*Workload) {
-		return func(w *Workload) { w.Canary = &CanaryFacts{Name: "podinfo", Primary: "podinfo-primary", ProgressDeadline: deadline} }
+		return func(w *Workload) {
+			w.Canary = &CanaryFacts{Name: "podinfo", Primary: "podinfo-primary", ProgressDeadline: deadline}
+		}
 	}
 	p := Make(web(canary(60)), cfg(t, "gke-neg"))
 	if len(find(p, Warning, "spec.minReadySeconds", "progressDeadlineSeconds (60) of Canary podinfo", "at least 660")) != 1 {
