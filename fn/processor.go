@@ -355,11 +355,19 @@ func Timeline(p *plan.Plan) string {
 	if p.InCluster {
 		sender = "endpoints removed"
 	}
-	fmt.Fprintf(&b, "%s by %ds, preStop ends at %ds", sender, p.LBStop, p.PreStop)
-	if p.PreStop < p.LBStop {
-		fmt.Fprintf(&b, " (%ds too early)", p.LBStop-p.PreStop)
+	switch {
+	case p.ScriptPreStop && p.PreStop == 0:
+		// A script's length is unknown: no timeline as if it took 0 s.
+		fmt.Fprintf(&b, "%s by %ds, preStop is a script of unknown length (it must keep the pod serving that long), hard kill at %ds", sender, p.LBStop, p.Grace)
+	default:
+		fmt.Fprintf(&b, "%s by %ds, preStop ends at %ds", sender, p.LBStop, p.PreStop)
+		if p.ScriptPreStop {
+			b.WriteString(" or later (a script of unknown length)")
+		} else if p.PreStop < p.LBStop {
+			fmt.Fprintf(&b, " (%ds too early)", p.LBStop-p.PreStop)
+		}
+		fmt.Fprintf(&b, ", app has %ds to drain, hard kill at %ds", p.Grace-p.PreStop, p.Grace)
 	}
-	fmt.Fprintf(&b, ", app has %ds to drain, hard kill at %ds", p.Grace-p.PreStop, p.Grace)
 	if p.MinReady > 0 {
 		switch {
 		case p.Kind == "DaemonSet":

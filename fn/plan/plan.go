@@ -109,6 +109,9 @@ type Plan struct {
 	LBStop, PreStop, Shutdown, Grace int
 	// Hooks to write; containers not listed keep what they have.
 	Hooks []Hook
+	// ScriptPreStop: a kept preStop of a serving container is a script of
+	// unknown length (PreStop counts it as 0).
+	ScriptPreStop bool
 	// SetGrace: write Grace to terminationGracePeriodSeconds.
 	SetGrace bool
 	// MinReady to write when SetMinReady.
@@ -424,6 +427,7 @@ func planHooks(w *Workload, c *config.Config, p *Plan, n numbers, prof profile.P
 				// once) has no length the plan can know: it is not counted
 				// as keeping the pod serving.
 				secs = 0
+				p.ScriptPreStop = p.ScriptPreStop || !helper
 				if p.LBStop > 0 && !helper {
 					p.add(Warning, field, "kept the container's own %s preStop; its length is unknown, so it is not counted as keeping the pod serving: unless it waits %d s (the load balancer of %s stops sending by then) before the app stops, new requests reach a stopping app", ct.Hook, p.LBStop, prof.Name)
 				}
