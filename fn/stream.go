@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 
 	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
@@ -52,6 +53,7 @@ func Stream(in []byte, args []string, stdout, stderr io.Writer, process kfn.Reso
 	if err != nil {
 		return fmt.Errorf("graceful-rollout: input: %v", err)
 	}
+	raw := rawDocuments(in, nodes)
 	rl := &kfn.ResourceList{FunctionConfig: fc, Items: make(kfn.KubeObjects, len(nodes))}
 	for i, n := range nodes {
 		rl.Items[i] = kfn.MoveToKubeObject(n)
@@ -84,22 +86,72 @@ func Stream(in []byte, args []string, stdout, stderr io.Writer, process kfn.Reso
 	// Lists are indented as the input indents them (Helm charts mostly
 	// indent them under their key).
 	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	if yaml.DeriveSeqIndentStyle(string(in)) == string(yaml.WideSequenceStyle) {
-		enc.DefaultSeqIndent()
-	} else {
-		enc.CompactSeqIndent()
-	}
-	for _, n := range out {
+	wide := yaml.DeriveSeqIndentStyle(string(in)) == string(yaml.WideSequenceStyle)
+	// An object the function did not change comes out as it went in (its
+	// comments, indentation and quoting); the others are encoded.
+	for i, n := range out {
+		if i > 0 {
+			buf.WriteString("---\n")
+		}
+		if text, ok := raw[n.YNode()]; ok {
+			buf.WriteString(text)
+			continue
+		}
+		var one bytes.Buffer
+		enc := yaml.NewEncoder(&one)
+		if wide {
+			enc.DefaultSeqIndent()
+		} else {
+			enc.CompactSeqIndent()
+		}
 		if err := enc.Encode(n.Document()); err != nil {
 			return fmt.Errorf("graceful-rollout: writing the output: %v", err)
 		}
-	}
-	if err := enc.Close(); err != nil {
-		return fmt.Errorf("graceful-rollout: writing the output: %v", err)
+		if err := enc.Close(); err != nil {
+			return fmt.Errorf("graceful-rollout: writing the output: %v", err)
+		}
+		buf.Write(bytes.TrimPrefix(one.Bytes(), []byte("---\n")))
 	}
 	_, err = stdout.Write(buf.Bytes())
 	return err
+}
+
+// docMarker is a line that starts a YAML document.
+var docMarker = regexp.MustCompile(`(?m)^---[ \t]*(?:#.*)?$`)
+
+// rawDocuments maps each object read from in to the text of its document,
+// when every document of in can be told apart by its "---" line (nil
+// otherwise: everything is then encoded anew). The nodes are parsed again
+// from each text and compared, so that a text is used only for its object.
+func rawDocuments(in []byte, nodes []*yaml.RNode) map[*yaml.Node]string {
+	parts := docMarker.Split(string(in), -1)
+	out := map[*yaml.Node]string{}
+	j := 0
+	for _, part := range parts {
+		text := strings.TrimPrefix(part, "\n")
+		if strings.TrimSpace(text) == "" {
+			continue
+		}
+		doc, err := streamObjects([]byte(text))
+		if err != nil {
+			return nil
+		}
+		if len(doc) == 0 {
+			continue // comments only, or an empty document
+		}
+		if len(doc) != 1 || j >= len(nodes) || !edit.Same(doc[0].YNode(), nodes[j].YNode()) {
+			return nil
+		}
+		if !strings.HasSuffix(text, "\n") {
+			text += "\n"
+		}
+		out[nodes[j].YNode()] = text
+		j++
+	}
+	if j != len(nodes) {
+		return nil
+	}
+	return out
 }
 
 // streamObjects reads the objects of a multi-document YAML stream. Empty

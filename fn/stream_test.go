@@ -112,3 +112,21 @@ func TestIsResourceList(t *testing.T) {
 		}
 	}
 }
+
+// Objects the function does not change come out byte for byte as they went
+// in: the spacing before a comment, an indentation the encoder would not
+// write, quoting, and a comment at the end of the document.
+func TestStreamKeepsUnchangedText(t *testing.T) {
+	cm := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: '1'   # two spaces before\nlist:\n    - a\n    - b\n# end of the document\n"
+	in := cm + "---\n" + strings.SplitN(streamIn, "---\n", 4)[3]
+	var out, errb bytes.Buffer
+	if err := Stream([]byte(in), []string{"profile=generic"}, &out, &errb, Process); err != nil {
+		t.Fatalf("Stream: %v\n%s", err, errb.String())
+	}
+	if !strings.HasPrefix(out.String(), cm+"---\n") {
+		t.Errorf("the ConfigMap did not come out as it went in:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "sleep:") {
+		t.Errorf("the Deployment was not planned:\n%s", out.String())
+	}
+}
