@@ -244,6 +244,15 @@ def api_kinds():
             # NAME [SHORTNAMES] APIVERSION NAMESPACED KIND VERBS...
             i = next(i for i, x in enumerate(f) if x in ("true", "false"))
             _KINDS[(f[i - 1], f[i + 1])] = f[i] == "true"
+        # api-resources lists each group at its preferred version only; a
+        # CRD serves the others too (TargetGroupConfiguration v1beta1).
+        p = kubectl("get", "crd", "-o", "json")
+        if p.returncode == 0:
+            for crd in json.loads(p.stdout).get("items", []):
+                spec = crd.get("spec", {})
+                for v in spec.get("versions", []):
+                    if v.get("served"):
+                        _KINDS[(spec["group"] + "/" + v["name"], spec["names"]["kind"])] = spec.get("scope") == "Namespaced"
     return _KINDS
 
 
