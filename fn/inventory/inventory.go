@@ -296,6 +296,12 @@ func (ix *Index) linkShared() {
 	}
 }
 
+// Selects reports whether a non-empty selector (matchLabels) selects
+// pods with these labels.
+func Selects(selector, labels map[string]string) bool {
+	return len(selector) > 0 && selects(selector, labels)
+}
+
 func selects(selector, labels map[string]string) bool {
 	for k, v := range selector {
 		if lv, ok := labels[k]; !ok || lv != v {

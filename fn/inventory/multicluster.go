@@ -77,22 +77,3 @@ func (lb *LB) multiClusterPaths(w *Workload) []plan.Path {
 	}
 	return out
 }
-
-// MultiClusterServicesSelecting lists the MultiClusterServices a
-// MultiClusterIngress of the input sends to that select pods with these
-// labels in a namespace.
-func (lb *LB) MultiClusterServicesSelecting(namespace string, podLabels map[string]string) []*MultiClusterService {
-	var out []*MultiClusterService
-	seen := map[string]bool{}
-	for _, mci := range lb.MultiClusterIngresses {
-		for _, b := range mci.Backends {
-			mcs := lb.MultiClusterServices[b.Service]
-			if seen[b.Service] || mcs == nil || len(mcs.Selector) == 0 || Namespace(mcs.Namespace) != Namespace(namespace) || !selects(mcs.Selector, podLabels) {
-				continue
-			}
-			seen[b.Service] = true
-			out = append(out, mcs)
-		}
-	}
-	return out
-}

@@ -385,7 +385,7 @@ func (r *run) multiCluster() {
 			}
 			var planned []companion.Planned
 			for _, p := range r.c.Planned {
-				if inventory.Namespace(p.Workload.Namespace) == inventory.Namespace(mcs.Namespace) && selectsAll(mcs.Selector, p.Workload.PodLabels) {
+				if inventory.Namespace(p.Workload.Namespace) == inventory.Namespace(mcs.Namespace) && inventory.Selects(mcs.Selector, p.Workload.PodLabels) {
 					planned = append(planned, p)
 				}
 			}
@@ -404,17 +404,4 @@ func (r *run) multiCluster() {
 				mci.Name, d.Seconds, d, BackendConfigAnnotation, bc, r.prof.DefaultDrainSeconds)
 		}
 	}
-}
-
-// selectsAll reports whether a non-empty selector matches the labels.
-func selectsAll(selector, labels map[string]string) bool {
-	if len(selector) == 0 {
-		return false
-	}
-	for k, v := range selector {
-		if labels[k] != v {
-			return false
-		}
-	}
-	return true
 }
