@@ -24,7 +24,6 @@ func cfgFor(t *testing.T, name string, mode config.Mode, k8s string) *config.Con
 	return c
 }
 
-
 // Story 1: three replicas behind a NEG, 60 s minReadySeconds, surge 25%:
 // three waves of 60 s, and each number named with its source.
 func TestExplainStory1(t *testing.T) {
