@@ -96,6 +96,19 @@ func TestArgoCDPlugin(t *testing.T) {
 			t.Errorf("the plugin claims a plain kustomization: %q", r.stdout)
 		}
 	})
+	t.Run("readme", func(t *testing.T) {
+		// The README shows the generate command the sidecar runs (its
+		// script without comments).
+		b, err := os.ReadFile(filepath.Join("..", "examples", "argocd", "README.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(generate[len(generate)-1], "\n") {
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") && !strings.Contains(string(b), line) {
+				t.Errorf("examples/argocd/README.md does not show the generate command's line %q", line)
+			}
+		}
+	})
 	t.Run("generate", func(t *testing.T) {
 		r := sidecarRun(t, app, generate)
 		if r.code != 0 {
