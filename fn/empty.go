@@ -14,6 +14,9 @@ import (
 // nothing gives). Input that is not valid YAML is not empty: the reader
 // explains it.
 func IsEmptyInput(in []byte) bool {
+	if len(bytes.TrimSpace(in)) == 0 {
+		return true // whitespace, tabs too (which YAML does not read)
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(in))
 	for {
 		var doc yaml.Node

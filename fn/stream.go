@@ -73,7 +73,11 @@ func stream(in []byte, run *StreamRun, stdout, stderr io.Writer, process kfn.Res
 		return fmt.Errorf("graceful-rollout: input: %v", err)
 	}
 	for _, n := range nodes {
-		if src := sourceComment(n.YNode().HeadComment); src != "" {
+		c := n.YNode().HeadComment
+		if len(n.YNode().Content) > 0 {
+			c += "\n" + n.YNode().Content[0].HeadComment
+		}
+		if src := sourceComment(c); src != "" {
 			run.Files[objectID(&kfn.ResourceRef{Kind: n.GetKind(), Namespace: n.GetNamespace(), Name: n.GetName()})] = src
 		}
 	}
@@ -112,7 +116,11 @@ func stream(in []byte, run *StreamRun, stdout, stderr io.Writer, process kfn.Res
 		out[i] = o.MoveToResourceNode()
 	}
 	if len(out) == 0 {
-		return nil // nothing rendered: nothing to write
+		// Nothing rendered: no object to write, but a line that says so,
+		// because Helm 4 refuses a post-renderer's empty output
+		// (pkg/postrenderer: "produced empty output").
+		_, err = io.WriteString(stdout, EmptyStreamOutput)
+		return err
 	}
 	// Lists are indented as the input indents them (Helm charts mostly
 	// indent them under their key).
@@ -134,6 +142,10 @@ func stream(in []byte, run *StreamRun, stdout, stderr io.Writer, process kfn.Res
 	_, err = stdout.Write(buf.Bytes())
 	return err
 }
+
+// EmptyStreamOutput is what a stream without objects gives: a YAML comment,
+// no object.
+const EmptyStreamOutput = "# graceful-rollout: no objects in the input\n"
 
 // sourceComment is the path of Helm's "# Source: chart/templates/x.yaml"
 // comment, "" when there is none.
