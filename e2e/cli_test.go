@@ -1,12 +1,14 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // web is a chart-rendered Deployment (Helm's "# Source:" comment) whose
@@ -168,6 +170,16 @@ func TestCLIBinary(t *testing.T) {
 		t.Fatalf("audit on 1.29: exit %d (want 2), stdout %q, stderr:\n%s", r.code, clip(r.stdout), r.stderr)
 	}
 	checkAuditSARIF(t, report, "shop/templates/web.yaml", version)
+	// On a terminal with nothing piped in: the usage, not a wait (script
+	// gives the binary a terminal; the timeout catches a wait).
+	if scr, err := exec.LookPath("script"); err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, scr, "-qec", "graceful-rollout", "/dev/null").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "Usage:") || !strings.Contains(string(out), "nothing on stdin") {
+			t.Errorf("on a terminal: %v\n%s", err, out)
+		}
+	}
 	// quiet keeps stderr to warnings and errors; a clean run says nothing.
 	r = pipe(t, nil, []byte(web), "graceful-rollout", "profile=generic", "kubernetesVersion=1.31", "quiet=true")
 	if r.code != 0 || strings.Contains(r.stderr, "[info]") {
