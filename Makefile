@@ -72,7 +72,7 @@ release:
 
 # Builds the release and checks it: archives, versions, checksums, SBOM, image.
 release-test: release
-	GR_DIST=$(CURDIR)/dist go test -count=1 -run '^TestRelease' ./e2e/
+	set -e; eval "$$(hack/podman.sh env)"; GR_DIST=$(CURDIR)/dist go test -count=1 -run '^TestRelease' ./e2e/
 
 # Wall time and peak RSS against the identity function (same SDK, parse and
 # write only), medians of 5 alternating runs, the README "Performance" table

@@ -268,6 +268,17 @@ func TestReleaseImage(t *testing.T) {
 	if !slices.Equal(tags, wantTags) {
 		t.Errorf("tags %v, want %v (never latest)", tags, wantTags)
 	}
+	// The images hack/release.sh left in local storage answer with the
+	// version (this machine's architecture; FROM scratch needs no
+	// emulation to build the other, but running it would).
+	if podman, err := exec.LookPath("podman"); err == nil {
+		for _, tag := range wantTags {
+			r := run(t, ".", podman, "run", "--rm", "--network", "none", "localhost/graceful-rollout:"+tag, "--version")
+			if r.code != 0 || r.stdout != "graceful-rollout "+v+"\n" {
+				t.Errorf("podman run localhost/graceful-rollout:%s --version: exit %d, %q %s", tag, r.code, r.stdout, r.stderr)
+			}
+		}
+	}
 }
 
 func untar(t *testing.T, path string) map[string][]byte {
