@@ -10,6 +10,7 @@ import (
 
 	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
 	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/graceful-rollout/graceful-rollout/fn/companion"
@@ -69,9 +70,9 @@ func ProcessSummary(rl *kfn.ResourceList, sum *Summary) (bool, error) {
 		r.result(kfn.Info, nil, "", "no functionConfig: using profile generic, mode default and the profile's numbers")
 	}
 
-	nodes := make([]*yaml.RNode, len(rl.Items))
-	for i, o := range rl.Items {
-		nodes[i] = o.MoveToResourceNode()
+	nodes := make([]*yaml.RNode, 0, len(rl.Items))
+	for _, o := range rl.Items {
+		nodes = append(nodes, r.flattenList(o.MoveToResourceNode())...)
 	}
 	nodes = r.transform(cfg, nodes)
 	rl.Items = make(kfn.KubeObjects, len(nodes))
@@ -95,6 +96,40 @@ var companions = []companion.Companion{
 	lbpolicy.Companion{},
 	pdb.Companion{},
 	mesh.Companion{},
+}
+
+// flattenList returns the items of a v1 List (kubectl's export format, what
+// "kubectl get -o yaml" writes) in its place, as kustomize flattens one
+// before a function sees it, so that every client plans them alike; any
+// other object alone. The items keep the List's file annotations.
+func (r *run) flattenList(n *yaml.RNode) []*yaml.RNode {
+	if n.GetApiVersion() != "v1" || n.GetKind() != "List" {
+		return []*yaml.RNode{n}
+	}
+	items := n.Field("items")
+	if items == nil || items.Value.YNode().Kind != yaml.SequenceNode {
+		return []*yaml.RNode{n}
+	}
+	path := n.GetAnnotations(kioutil.PathAnnotation, kioutil.LegacyPathAnnotation)
+	var out []*yaml.RNode
+	for _, it := range items.Value.YNode().Content {
+		item := yaml.NewRNode(it)
+		for _, k := range []string{kioutil.PathAnnotation, kioutil.LegacyPathAnnotation} {
+			if v, ok := path[k]; ok && item.GetAnnotations(k)[k] == "" {
+				_ = item.PipeE(yaml.SetAnnotation(k, v))
+			}
+		}
+		out = append(out, item)
+	}
+	r.result(kfn.Info, nil, "", "a v1 List%s was flattened into its %d items, planned one by one (as kustomize flattens it); the output has them as separate objects", listWhere(path), len(out))
+	return out
+}
+
+func listWhere(path map[string]string) string {
+	for _, v := range path {
+		return " in " + v
+	}
+	return ""
 }
 
 // run collects the results of one invocation.
@@ -147,6 +182,7 @@ func (r *run) transform(cfg *config.Config, nodes []*yaml.RNode) []*yaml.RNode {
 	if ix.MixedDefault {
 		ctx.Report(plan.Info, nil, "", "some objects have no metadata.namespace and others are in namespace default: they are matched as one namespace (default), as kubectl applies them; set the namespace on every object if they are meant for another")
 	}
+	unplannedKinds(ctx, ix)
 	for _, w := range ix.Workloads {
 		if !selected(cfg.Selector, w) {
 			continue
@@ -214,21 +250,56 @@ func (r *run) transform(cfg *config.Config, nodes []*yaml.RNode) []*yaml.RNode {
 func runFindings(ctx *companion.Context, ix *inventory.Index) {
 	cfg := ctx.Config
 	unrouted, native := 0, false
+	var noService []string
 	for _, p := range ctx.Planned {
-		if len(p.Workload.Facts.Paths) == 0 && p.Workload.Facts.Annotations[plan.AnnotationExposed] == "" {
-			unrouted++
+		f := &p.Workload.Facts
+		if len(f.Paths) == 0 && f.Annotations[plan.AnnotationExposed] == "" {
+			if len(f.Services) == len(f.MetricsServices) {
+				noService = append(noService, p.Workload.Kind+" "+shownName(p.Workload.Namespace, p.Workload.Name))
+			} else {
+				unrouted++
+			}
 		}
 		for _, h := range p.Plan.Hooks {
 			native = native || h.Mechanism == plan.MechSleep
 		}
 	}
-	if unrouted > 0 && cfg.Exposure == config.ExposureAuto && !ix.InputHasEntries && cfg.Profile.ForPath(profile.PathInCluster, "").Name != cfg.Profile.Name {
+	inCluster := cfg.Profile.ForPath(profile.PathInCluster).Name
+	if len(noService) > 0 && inCluster != cfg.Profile.Name {
+		ctx.Report(plan.Info, nil, "", "no Service in the input selects %s: every load-balancer path reaches pods through a Service, so they are planned as in-cluster (%s numbers) although they declare ports; annotate one %s: \"true\" if a load balancer does reach it",
+			strings.Join(noService, ", "), inCluster, plan.AnnotationExposed)
+	}
+	if unrouted > 0 && cfg.Exposure == config.ExposureAuto && !ix.InputHasEntries && inCluster != cfg.Profile.Name {
 		ctx.Report(plan.Info, nil, "", "the input declares no load-balancer entry (Ingress, HTTPRoute or GRPCRoute on a Gateway, TargetGroupBinding, LoadBalancer Service, standalone NEG), so the routes live elsewhere: every serving workload is planned as behind the load balancer of profile %s (exposure auto). Set %s: routed to plan them as in-cluster, or annotate each workload %s: \"true\" or \"false\"",
 			cfg.Profile.Name, cfg.Path("exposure"), plan.AnnotationExposed)
 	}
 	if native && !cfg.KubernetesVersion.IsSet() {
 		ctx.Report(plan.Info, nil, "", "kubernetesVersion is not set: preStop hooks use the native sleep action, which needs Kubernetes 1.30 or later (on by default from 1.30, GA in 1.34); set %s for an older cluster", cfg.Path("kubernetesVersion"))
 	}
+}
+
+// unplannedKinds names the objects with a pod template (spec.template.spec.
+// containers) of a kind the function does not plan (OpenKruise CloneSet, an
+// operator's own kind, an old apiVersion): their pods keep their preStop,
+// grace period and rollout as written. Jobs are not serving workloads.
+func unplannedKinds(ctx *companion.Context, ix *inventory.Index) {
+	for _, o := range ix.Objects {
+		if inventory.IsWorkload(o.APIVersion, o.Kind) || o.Kind == "Job" || o.Kind == "PodTemplate" {
+			continue
+		}
+		if c, err := o.Node.Pipe(yaml.Lookup("spec", "template", "spec", "containers")); err != nil || c == nil {
+			continue
+		}
+		ctx.Report(plan.Warning, o, "spec.template", "has a pod template, but %s %s is not a kind this function plans (Deployment, StatefulSet, DaemonSet, ReplicaSet of apps/v1, Argo Rollouts Rollout): its pods keep their preStop, grace period and rollout as written; if they serve traffic, apply the same settings by hand", o.APIVersion, o.Kind)
+	}
+}
+
+// shownName names an object as written: namespace/name, or name alone.
+func shownName(namespace, name string) string {
+	if namespace == "" {
+		return name
+	}
+	return namespace + "/" + name
 }
 
 // applyWorkload runs each concern's transformer on a workload.

@@ -548,17 +548,18 @@ func configData(t *testing.T, cfg string) map[string]string {
 // cases.
 func TestPropertiesRegressions(t *testing.T) {
 	// seed 35: a shell-less image below 1.30 gets an httpGet sleep; under
-	// the gke-neg spot cap (15 s) the preStop shrinks to 5 s, but the
-	// endpoint's path kept the profile's 20 s (/sleep/20), and the next run
-	// assumed the kept httpGet hook took 20 s and failed on the cap.
-	cfg := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: graceful-rollout}\ndata:\n  profile: gke-neg\n  spot: \"true\"\n  kubernetesVersion: \"1.29\"\n  sleepEndpointPath: /sleep/{seconds}\n  sleepEndpointPort: \"8080\"\n"
+	// a spot cap the preStop shrinks (here the gke-autopilot cap, 25 s,
+	// with a 20 s shutdown budget: to 5 s), but the endpoint's path kept
+	// the profile's length, and the next run assumed the kept httpGet hook
+	// took that long and failed on the cap.
+	cfg := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: graceful-rollout}\ndata:\n  profile: gke-autopilot\n  spot: \"true\"\n  shutdownSeconds: \"20\"\n  kubernetesVersion: \"1.29\"\n  sleepEndpointPath: /sleep/{seconds}\n  sleepEndpointPort: \"8080\"\n"
 	list := "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: w0, namespace: a}\nspec:\n  selector: {matchLabels: {app: w0}}\n  template:\n    metadata: {labels: {app: w0}}\n    spec:\n      containers:\n      - name: c0\n        image: cgr.dev/chainguard/nginx\n        ports: [{containerPort: 8080}]\n"
 	input := propInput(t, cfg, list)
 	out, err := kfn.Run(kfn.ResourceListProcessorFunc(fn.Process), input)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(out), "path: /sleep/5") || strings.Contains(string(out), "/sleep/20") {
+	if !strings.Contains(string(out), "path: /sleep/5") || strings.Contains(string(out), "/sleep/10") {
 		t.Errorf("the sleep endpoint is not called with the shortened preStop:\n%s", out)
 	}
 	again, err := kfn.Run(kfn.ResourceListProcessorFunc(fn.Process), withoutResults(t, out))

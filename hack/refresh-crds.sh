@@ -15,13 +15,15 @@ files=(
   "sigs.k8s.io/gateway-api v1.4.1 config/crd/standard/gateway.networking.k8s.io_gateways.yaml gateway.networking.k8s.io_gateways.yaml"
   "sigs.k8s.io/gateway-api v1.4.1 config/crd/standard/gateway.networking.k8s.io_httproutes.yaml gateway.networking.k8s.io_httproutes.yaml"
   "sigs.k8s.io/gateway-api v1.4.1 config/crd/standard/gateway.networking.k8s.io_grpcroutes.yaml gateway.networking.k8s.io_grpcroutes.yaml"
+  "sigs.k8s.io/gateway-api v1.4.1 config/crd/standard/gateway.networking.k8s.io_gatewayclasses.yaml gateway.networking.k8s.io_gatewayclasses.yaml"
+  "sigs.k8s.io/gateway-api v1.4.1 config/crd/experimental/gateway.networking.k8s.io_tcproutes.yaml gateway.networking.k8s.io_tcproutes.yaml"
   "github.com/argoproj/argo-rollouts v1.10.2 manifests/crds/rollout-crd.yaml argo-rollouts-rollout-crd.yaml"
 )
 # Not served by the proxy (kept; see the README):
 #   github.com/GoogleCloudPlatform/gke-gateway-api: the proxy refuses it (403).
 #   sigs.k8s.io/aws-load-balancer-controller: the proxy serves only v1.1.9
 #   (2020); the controller's v2 releases are not Go module versions.
-kept=(gke-gcpbackendpolicies.yaml gke-healthcheckpolicies.yaml aws-lbc-targetgroupbindings.yaml)
+kept=(gke-gcpbackendpolicies.yaml gke-healthcheckpolicies.yaml aws-lbc-targetgroupbindings.yaml aws-lbc-targetgroupconfigurations.yaml)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -185,6 +185,10 @@ def scale_manifests(docs):
             cd = spec.get("connectionDraining") or {}
             if cd.get("drainingTimeoutSec"):
                 cd["drainingTimeoutSec"] = scaled(cd["drainingTimeoutSec"])
+        if k == "TargetGroupConfiguration":
+            for a in ((spec.get("defaultConfiguration") or {}).get("targetGroupAttributes") or []):
+                if a.get("key") == "deregistration_delay.timeout_seconds" and str(a.get("value", "")).isdigit():
+                    a["value"] = str(scaled(int(a["value"])))
         ann = (o.get("metadata") or {}).get("annotations") or {}
         for a, v in list(ann.items()):
             if not isinstance(v, str):

@@ -46,6 +46,12 @@ SCENARIOS = [
     # namespace.
     dict(name="path-eks-alb-ingress", kind="path", dir="examples/eks-alb-ingress",
          platform="aws-alb", service="payments-api", port="443", actions=["restart", "drain"]),
+    # EKS, an ALB made from a Gateway of a GatewayClass named by the platform
+    # team (controllerName gateway.k8s.aws/alb), IP targets from a
+    # TargetGroupConfiguration: the same load balancer as the Ingress path,
+    # found through the GatewayClass's controller.
+    dict(name="path-eks-gateway-alb", kind="path", dir="examples/eks-gateway-alb",
+         platform="aws-alb", service="payments-api", port="80", actions=["restart", "drain"]),
     # Must finish: a hostNetwork DaemonSet (no surge can be placed on the node).
     dict(name="mf-hostnetwork-daemonset", kind="must-finish",
          dir="lab/manifests/hostnetwork-daemonset", config={"profile": "generic"},

@@ -56,6 +56,9 @@ type Index struct {
 	services map[string]map[string][]*service
 	// hpas[namespace/kind/name] is an HPA's minReplicas.
 	hpas map[string]int
+	// claims: Key(namespace, name) of a PersistentVolumeClaim -> whether
+	// its accessModes allow only one node (ReadWriteOnce, ReadWriteOncePod).
+	claims map[string]bool
 	// lb indexes load balancers and disruption budgets (lb.go).
 	lb *LB
 	// mesh indexes Services, VirtualServices and DestinationRules (mesh.go).
@@ -98,7 +101,12 @@ func checkShapes(r *reader, o *Object) {
 		r.stringAt(y, "spec", "host")
 	case o.Group() == "policy" && o.Kind == "PodDisruptionBudget":
 		r.mapAt(y, "spec", "selector")
+		checkPDB(r, y)
 	}
+	if IsWorkload(o.APIVersion, o.Kind) {
+		checkPodTemplate(r, walk(y, "spec", "template", "spec"))
+	}
+	checkYAML(r, y, nil)
 	checkMeshShapes(r, o)
 }
 
@@ -119,6 +127,7 @@ func New(items []*yaml.RNode) *Index {
 		Namespaces: map[string]*Object{},
 		services:   map[string]map[string][]*service{},
 		hpas:       map[string]int{},
+		claims:     map[string]bool{},
 	}
 	r := newReader()
 	for i, n := range items {
@@ -142,6 +151,7 @@ func New(items []*yaml.RNode) *Index {
 		ix.noteNamespace(o)
 		ix.indexLB(o)
 		ix.indexPaths(o)
+		ix.indexMultiCluster(o)
 		ix.indexMesh(o)
 		switch {
 		case IsWorkload(o.APIVersion, o.Kind):
@@ -150,6 +160,12 @@ func New(items []*yaml.RNode) *Index {
 			ix.addService(r, o)
 		case o.APIVersion == "v1" && o.Kind == "Namespace":
 			ix.Namespaces[o.Name] = o
+		case o.APIVersion == "v1" && o.Kind == "PersistentVolumeClaim":
+			single := false
+			for _, m := range lenientStrings(y, "spec", "accessModes") {
+				single = single || m == "ReadWriteOnce" || m == "ReadWriteOncePod"
+			}
+			ix.claims[Key(o.Namespace, o.Name)] = single
 		case o.Group() == "elbv2.k8s.aws" && o.Kind == "TargetGroupBinding":
 			r.stringAt(y, "spec", "serviceRef", "name")
 		case o.Group() == "autoscaling" && o.Kind == "HorizontalPodAutoscaler":
@@ -162,7 +178,7 @@ func New(items []*yaml.RNode) *Index {
 			ix.hpas[Key(o.Namespace, kind+"/"+name)] = minR
 		}
 	}
-	ix.InputHasEntries = ix.LB().hasEntries(ix.paths)
+	ix.InputHasEntries = ix.LB().hasEntries()
 	for _, w := range ix.Workloads {
 		ix.link(w)
 	}
@@ -209,6 +225,15 @@ func (ix *Index) link(w *Workload) {
 	}
 	sort.Strings(w.Facts.Services)
 	ix.linkPaths(w)
+	for _, c := range w.Facts.Claims {
+		single, ok := ix.claims[Key(w.Namespace, c)]
+		switch {
+		case !ok:
+			w.Facts.UnknownClaims = append(w.Facts.UnknownClaims, c)
+		case single:
+			w.Facts.SingleNodeClaims = append(w.Facts.SingleNodeClaims, c)
+		}
+	}
 	if m, ok := ix.hpas[Key(w.Namespace, w.Kind+"/"+w.Name)]; ok {
 		w.Facts.HPAMinReplicas = &m
 	}
@@ -261,6 +286,9 @@ func readWorkload(r *reader, o *Object) *Workload {
 		for _, v := range vols.Content {
 			if lookup(v, "persistentVolumeClaim") != nil {
 				f.HasPVC = true
+				if name := scalar(v, "persistentVolumeClaim", "claimName"); name != "" {
+					f.Claims = append(f.Claims, name)
+				}
 			}
 		}
 	}

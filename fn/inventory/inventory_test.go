@@ -352,8 +352,8 @@ spec:
 					MinReady:       intp(10),
 					Grace:          intp(45),
 					ReadinessGates: []string{"example.com/ready"},
-					HasPVC:         true,
-					Strategy:       plan.Strategy{Type: "RollingUpdate", MaxUnavailable: "25%", MaxSurge: "1"},
+					HasPVC:         true, Claims: []string{"data"}, UnknownClaims: []string{"data"},
+					Strategy: plan.Strategy{Type: "RollingUpdate", MaxUnavailable: "25%", MaxSurge: "1"},
 					Containers: []plan.Container{
 						{Name: "app", Index: 0, Image: "gcr.io/distroless/static", Ports: 2, Readiness: true, Hook: plan.HookSleep, HookSeconds: 12},
 						{Name: "istio-proxy", Index: 1, Image: "istio/proxyv2", Ports: 1, MeshProxy: true, HookSeconds: -1},
@@ -604,6 +604,54 @@ spec:
   template: {spec: {containers: [{name: app}]}}
 `,
 			want: []string{"0 spec.replicas"}, msg: `"three"`,
+		},
+		// The API server rejects these; they are refused by name.
+		"no containers": {
+			input: `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      containers: []
+`,
+			want: []string{"0 spec.template.spec.containers"}, msg: "at least one container",
+		},
+		"two containers of one name": {
+			input: `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      initContainers: [{name: app, image: init}]
+      containers: [{name: web, image: a}, {name: app, image: b}]
+`,
+			want: []string{"0 spec.template.spec.containers[1].name"}, msg: `"app" is also initContainers[0]`,
+		},
+		// retail-store-sample-app chart (src/ui/chart, pdb.yaml with both
+		// values set): the API server rejects it.
+		"a budget with minAvailable and maxUnavailable": {
+			input: `
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: ui}
+spec:
+  minAvailable: 2
+  maxUnavailable: 1
+  selector: {matchLabels: {app: ui}}
+`,
+			want: []string{"0 spec"}, msg: "both minAvailable and maxUnavailable",
+		},
+		"a duplicate key": {
+			input: "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 2\n  replicas: 3\n  template:\n    spec:\n      containers: [{name: a}]\n",
+			want:  []string{"0 spec.replicas"}, msg: "duplicate key",
+		},
+		"a YAML merge key": {
+			input: "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers:\n      - &base {name: a, lifecycle: {preStop: {sleep: {seconds: 80}}}}\n      - <<: *base\n        name: b\n",
+			want:  []string{"0 spec.template.spec.containers[1]"}, msg: "merge key",
 		},
 		"replicas quoted": {
 			input: `

@@ -28,10 +28,20 @@ const (
 type LB struct {
 	// Services by Key(namespace, name).
 	Services map[string]*Service
-	// Ingresses and HTTPRoutes in input order.
-	Ingresses, HTTPRoutes []*Route
-	// RoutesTo lists, by Service key, the Ingresses and HTTPRoutes with a
-	// backend on that Service.
+	// Ingresses, HTTPRoutes and GRPCRoutes in input order; L4Routes the
+	// TCPRoutes, TLSRoutes and UDPRoutes (an NLB Gateway's).
+	Ingresses, HTTPRoutes, GRPCRoutes, L4Routes []*Route
+	// ImportedBy lists, by the key of an exported Service, the Gateway API
+	// routes with a backend on its ServiceImport (GKE multi-cluster
+	// Gateways).
+	ImportedBy map[string][]*Route
+	// MultiClusterIngresses (networking.gke.io) in input order; their
+	// backends are MultiClusterServices.
+	MultiClusterIngresses []*Route
+	// MultiClusterServices by Key(namespace, name).
+	MultiClusterServices map[string]*MultiClusterService
+	// RoutesTo lists, by Service key, the Ingresses, HTTPRoutes and
+	// GRPCRoutes with a backend on that Service.
 	RoutesTo map[string][]*Route
 	// GCPBackendPolicies and HealthCheckPolicies by the key of the Service
 	// their targetRef names.
@@ -42,11 +52,17 @@ type LB struct {
 	// one annotated as the cluster default ("" when none in the input).
 	IngressClasses      map[string]string
 	DefaultIngressClass string
-	// Gateways: Key(namespace, name) -> spec.gatewayClassName.
-	Gateways map[string]string
+	// Gateways: Key(namespace, name) -> spec.gatewayClassName;
+	// GatewayClasses: name -> spec.controllerName.
+	Gateways       map[string]string
+	GatewayClasses map[string]string
 	// TargetGroupBindings by the key of their serviceRef.
 	TargetGroupBindings map[string][]*TargetGroupBinding
-	pdbs                map[string]*namespacePDBs
+	// TargetGroupConfigs (gateway.k8s.aws TargetGroupConfiguration: the
+	// AWS controller's per-Service target group settings for Gateway API
+	// routes) by the key of the Service they name.
+	TargetGroupConfigs map[string][]*TargetGroupConfig
+	pdbs               map[string]*namespacePDBs
 	// byName: every object by kind/namespace/name, to avoid name clashes.
 	byName map[string]*Object
 }
@@ -115,10 +131,15 @@ type Route struct {
 	Class string
 	// Backends are the Services it sends to.
 	Backends []Backend
-	// Gateways are the Keys of the Gateways an HTTPRoute attaches to; Mesh
-	// is true when it also names a Service as a parent (GAMMA).
-	Gateways []string
-	Mesh     bool
+	// Gateways are the Keys of the Gateways a route attaches to; Mesh is
+	// true when it also names a Service as a parent (GAMMA), MeshServices
+	// lists those Services' keys.
+	Gateways     []string
+	Mesh         bool
+	MeshServices []string
+	// Imports are a route's backends on ServiceImports, keyed by the name
+	// of the Service each imports.
+	Imports []Backend
 }
 
 // Backend is one Service a route sends to, on a port (number or name; ""
@@ -147,6 +168,13 @@ func (r *Route) ServicePorts(key string) []string {
 type TargetGroupBinding struct {
 	*Object
 	TargetType, TargetGroupARN string
+}
+
+// TargetGroupConfig is a TargetGroupConfiguration; TargetType its
+// spec.defaultConfiguration.targetType as written.
+type TargetGroupConfig struct {
+	*Object
+	TargetType string
 }
 
 // PDB is a PodDisruptionBudget.
@@ -184,12 +212,15 @@ func newLB() *LB {
 	return &LB{
 		Services:            map[string]*Service{},
 		RoutesTo:            map[string][]*Route{},
+		ImportedBy:          map[string][]*Route{},
 		GCPBackendPolicies:  map[string][]*Object{},
 		HealthCheckPolicies: map[string][]*Object{},
 		BackendConfigs:      map[string]*Object{},
 		IngressClasses:      map[string]string{},
 		Gateways:            map[string]string{},
+		GatewayClasses:      map[string]string{},
 		TargetGroupBindings: map[string][]*TargetGroupBinding{},
+		TargetGroupConfigs:  map[string][]*TargetGroupConfig{},
 		pdbs:                map[string]*namespacePDBs{},
 		byName:              map[string]*Object{},
 	}
@@ -244,10 +275,21 @@ func (ix *Index) indexLB(o *Object) {
 		}
 		lb.Ingresses = append(lb.Ingresses, r)
 		lb.addRoute(r)
-	case o.Kind == "HTTPRoute" && group == "gateway.networking.k8s.io":
+	case group == "gateway.networking.k8s.io" && (o.Kind == "HTTPRoute" || o.Kind == "GRPCRoute" || o.Kind == "TCPRoute" || o.Kind == "TLSRoute" || o.Kind == "UDPRoute"):
+		// Every route kind has an HTTPRoute's parentRefs and backendRefs.
 		r := readRoute(o)
-		lb.HTTPRoutes = append(lb.HTTPRoutes, r)
+		switch o.Kind {
+		case "HTTPRoute":
+			lb.HTTPRoutes = append(lb.HTTPRoutes, r)
+		case "GRPCRoute":
+			lb.GRPCRoutes = append(lb.GRPCRoutes, r)
+		default:
+			lb.L4Routes = append(lb.L4Routes, r)
+		}
 		lb.addRoute(r)
+		for _, b := range r.Imports {
+			lb.ImportedBy[b.Service] = append(lb.ImportedBy[b.Service], r)
+		}
 	case group == "networking.gke.io" && (o.Kind == "GCPBackendPolicy" || o.Kind == "HealthCheckPolicy"):
 		if scalar(y, "spec", "targetRef", "group") != "" || scalar(y, "spec", "targetRef", "kind") != "Service" {
 			return // ServiceImport (multi-cluster) or a Gateway
@@ -271,12 +313,22 @@ func (ix *Index) indexLB(o *Object) {
 		}
 	case group == "gateway.networking.k8s.io" && o.Kind == "Gateway":
 		lb.Gateways[Key(o.Namespace, o.Name)] = scalar(y, "spec", "gatewayClassName")
+	case group == "gateway.networking.k8s.io" && o.Kind == "GatewayClass":
+		lb.GatewayClasses[o.Name] = scalar(y, "spec", "controllerName")
 	case group == "elbv2.k8s.aws" && o.Kind == "TargetGroupBinding":
 		if svc := scalar(y, "spec", "serviceRef", "name"); svc != "" {
 			key := Key(o.Namespace, svc)
 			lb.TargetGroupBindings[key] = append(lb.TargetGroupBindings[key], &TargetGroupBinding{
 				Object: o, TargetType: scalar(y, "spec", "targetType"), TargetGroupARN: scalar(y, "spec", "targetGroupARN"),
 			})
+		}
+	case group == "gateway.k8s.aws" && o.Kind == "TargetGroupConfiguration":
+		if k := scalar(y, "spec", "targetReference", "kind"); k != "" && k != "Service" {
+			return
+		}
+		if svc := scalar(y, "spec", "targetReference", "name"); svc != "" {
+			key := Key(o.Namespace, svc)
+			lb.TargetGroupConfigs[key] = append(lb.TargetGroupConfigs[key], &TargetGroupConfig{Object: o, TargetType: scalar(y, "spec", "defaultConfiguration", "targetType")})
 		}
 	case group == "policy" && o.Kind == "PodDisruptionBudget":
 		lb.addPDB(o)
@@ -391,8 +443,16 @@ type Container struct {
 	Name  string
 	Ports []ContainerPort
 	// Probe is the readinessProbe's httpGet (nil when the probe is absent
-	// or another kind).
-	Probe *HTTPGet
+	// or another kind); GRPCProbe its grpc handler.
+	Probe     *HTTPGet
+	GRPCProbe *GRPCAction
+}
+
+// GRPCAction is a grpc probe handler as written: its port number and the
+// service it asks about ("" for the server's overall health).
+type GRPCAction struct {
+	Port    int
+	Service string
 }
 
 // ContainerPort is one declared container port.
@@ -449,6 +509,10 @@ func (w *Workload) Containers() []Container {
 					ct.Probe.Host = scalar(h, "value")
 				}
 			}
+		}
+		if g := walk(c, "readinessProbe", "grpc"); g != nil && g.Kind == yaml.MappingNode {
+			port, _ := strconv.Atoi(scalar(g, "port"))
+			ct.GRPCProbe = &GRPCAction{Port: port, Service: scalar(g, "service")}
 		}
 		out = append(out, ct)
 	}

@@ -12,12 +12,10 @@ import (
 	"github.com/graceful-rollout/graceful-rollout/fn/profile"
 )
 
-// pathIndex holds what the load-balancer index does not: GRPCRoutes (the
-// load-balancer companions configure HTTPRoute backends only, but a
-// GRPCRoute attached to a Gateway is a load-balancer entry all the same).
+// pathIndex holds what the load-balancer index does not need: the
+// ServiceExports of the input (GKE multi-cluster Services), by Key.
 type pathIndex struct {
-	grpcRoutesTo map[string][]*Route
-	grpcGateways int
+	exports map[string]bool
 }
 
 // Annotations read as facts about a path.
@@ -26,11 +24,10 @@ const (
 	// Gateway's backend request timeout, 30 s when unset: AGIC annotations
 	// reference).
 	agicRequestTimeout = "appgw.ingress.kubernetes.io/request-timeout"
-	// ALB: load-balancer-attributes "idle_timeout.timeout_seconds=N" on the
-	// Ingress (ELB docs: ALB attributes, idle timeout 60 s when unset;
-	// aws-load-balancer-controller docs/guide/ingress/annotations.md).
-	albAttributes  = "alb.ingress.kubernetes.io/load-balancer-attributes"
-	albIdleTimeout = "idle_timeout.timeout_seconds"
+	// An ALB's idle_timeout.timeout_seconds (load-balancer-attributes) is
+	// how long an idle connection stays open, not how long a request runs:
+	// a websocket service sets 4000 s, which must not become a 4070 s grace
+	// period. It is not read.
 	// GKE: the cloud.google.com/neg annotation on a Service; exposed_ports
 	// makes standalone NEGs that a load balancer outside the input uses
 	// (kubernetes/ingress-gce pkg/annotations/service.go).
@@ -45,24 +42,13 @@ var metricsPortNames = map[string]bool{"metrics": true, "http-metrics": true, "p
 func IsMetricsPort(name string) bool { return metricsPortNames[strings.ToLower(name)] }
 
 func (ix *Index) indexPaths(o *Object) {
-	if o.Kind != "GRPCRoute" || o.Group() != "gateway.networking.k8s.io" {
+	if o.Kind != "ServiceExport" || (o.Group() != "net.gke.io" && o.Group() != "multicluster.x-k8s.io") {
 		return
 	}
 	if ix.paths == nil {
-		ix.paths = &pathIndex{grpcRoutesTo: map[string][]*Route{}}
+		ix.paths = &pathIndex{exports: map[string]bool{}}
 	}
-	// Same shape as an HTTPRoute's parentRefs and backendRefs.
-	r := readRoute(o)
-	if len(r.Gateways) > 0 {
-		ix.paths.grpcGateways++
-	}
-	seen := map[string]bool{}
-	for _, b := range r.Backends {
-		if !seen[b.Service] {
-			seen[b.Service] = true
-			ix.paths.grpcRoutesTo[b.Service] = append(ix.paths.grpcRoutesTo[b.Service], r)
-		}
-	}
+	ix.paths.exports[Key(o.Namespace, o.Name)] = true
 }
 
 // noteNamespace records whether the input has namespaced objects both
@@ -84,11 +70,11 @@ func (ix *Index) noteNamespace(o *Object) {
 // hasEntries reports whether the input declares any load-balancer entry:
 // an Ingress, a route attached to a Gateway, a TargetGroupBinding, a
 // LoadBalancer Service or a standalone NEG.
-func (lb *LB) hasEntries(paths *pathIndex) bool {
-	if len(lb.Ingresses) > 0 || len(lb.TargetGroupBindings) > 0 || (paths != nil && paths.grpcGateways > 0) {
+func (lb *LB) hasEntries() bool {
+	if len(lb.Ingresses) > 0 || len(lb.TargetGroupBindings) > 0 || len(lb.MultiClusterIngresses) > 0 {
 		return true
 	}
-	for _, r := range lb.HTTPRoutes {
+	for _, r := range append(append(append([]*Route(nil), lb.HTTPRoutes...), lb.GRPCRoutes...), lb.L4Routes...) {
 		if len(r.Gateways) > 0 {
 			return true
 		}
@@ -146,21 +132,30 @@ func (ix *Index) linkPaths(w *Workload) {
 			f.MetricsServices = append(f.MetricsServices, name)
 		}
 		if s.Type == "LoadBalancer" {
-			f.Paths = append(f.Paths, plan.Path{Kind: profile.PathServiceLB, Via: "LoadBalancer Service " + shown(w.Namespace, name), Class: s.LoadBalancerClass})
+			f.Paths = append(f.Paths, plan.Path{Kind: profile.PathServiceLB, Via: "LoadBalancer Service " + shown(w.Namespace, name), Class: s.LoadBalancerClass, TargetType: nlbTargetType(s)})
 		}
 		if standaloneNEG(s) {
 			f.Paths = append(f.Paths, plan.Path{Kind: profile.PathNEG, Via: "Service " + shown(w.Namespace, name) + " (standalone NEG)"})
 		}
 		for _, r := range lb.RoutesTo[key] {
-			f.Paths = append(f.Paths, routePaths(lb, r)...)
+			for _, p := range routePaths(lb, r) {
+				p.TargetType = awsTargetType(lb, s, r, key)
+				f.Paths = append(f.Paths, p)
+			}
 		}
-		if ix.paths != nil {
-			for _, r := range ix.paths.grpcRoutesTo[key] {
-				f.Paths = append(f.Paths, routePaths(lb, r)...)
+		for _, r := range lb.ImportedBy[key] {
+			// A multi-cluster Gateway's route to the ServiceImport of this
+			// (exported) Service reaches its pods from every cluster.
+			for _, p := range routePaths(lb, r) {
+				p.Via += " via ServiceImport " + name
+				if ix.paths == nil || !ix.paths.exports[key] {
+					p.Via += " (no ServiceExport in the input)"
+				}
+				f.Paths = append(f.Paths, p)
 			}
 		}
 		for _, t := range lb.TargetGroupBindings[key] {
-			f.Paths = append(f.Paths, plan.Path{Kind: profile.PathTargetGroup, Via: "TargetGroupBinding " + shown(t.Namespace, t.Name), Class: t.TargetType})
+			f.Paths = append(f.Paths, plan.Path{Kind: profile.PathTargetGroup, Via: "TargetGroupBinding " + shown(t.Namespace, t.Name), Class: t.TargetType, TargetType: t.TargetType})
 			if t.TargetType == "ip" {
 				f.TargetGroupBindings = append(f.TargetGroupBindings, t.Name)
 			} else {
@@ -168,8 +163,54 @@ func (ix *Index) linkPaths(w *Workload) {
 			}
 		}
 	}
+	f.Paths = append(f.Paths, lb.multiClusterPaths(w)...)
 	sort.Strings(f.TargetGroupBindings)
 	sort.Strings(f.InstanceTargetGroups)
+}
+
+// AWS Load Balancer Controller target types: alb.ingress.kubernetes.io/
+// target-type on the Service or the Ingress (the Service's wins; default
+// instance), the TargetGroupConfiguration of a Gateway route's Service
+// (spec.defaultConfiguration.targetType, default instance), an NLB
+// Service's aws-load-balancer-nlb-target-type (default instance; type
+// nlb-ip means ip). aws-load-balancer-controller docs/guide/ingress/
+// annotations.md, docs/guide/service/annotations.md, config/crd/gateway/
+// gateway.k8s.aws_targetgroupconfigurations.yaml.
+const (
+	albTargetType = "alb.ingress.kubernetes.io/target-type"
+	nlbTargetAnn  = "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"
+	nlbTypeAnn    = "service.beta.kubernetes.io/aws-load-balancer-type"
+)
+
+func awsTargetType(lb *LB, s *Service, r *Route, key string) string {
+	switch r.Kind {
+	case "Ingress":
+		if tt := s.Annotations[albTargetType]; tt != "" {
+			return tt
+		}
+		if tt := r.Annotations[albTargetType]; tt != "" {
+			return tt
+		}
+		return "instance"
+	case "HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute", "UDPRoute":
+		for _, t := range lb.TargetGroupConfigs[key] {
+			if t.TargetType != "" {
+				return t.TargetType
+			}
+		}
+		return "instance"
+	}
+	return ""
+}
+
+func nlbTargetType(s *Service) string {
+	if s.Annotations[nlbTypeAnn] == "nlb-ip" {
+		return "ip"
+	}
+	if tt := s.Annotations[nlbTargetAnn]; tt != "" {
+		return tt
+	}
+	return "instance"
 }
 
 // routePaths are the paths of an Ingress (one) or a Gateway API route (one
@@ -187,20 +228,12 @@ func routePaths(lb *LB, r *Route) []plan.Path {
 				p.RequestTimeout, p.RequestTimeoutField = n, "metadata.annotations."+agicRequestTimeout
 			}
 		}
-		if v, ok := r.Annotations[albAttributes]; ok {
-			for _, part := range strings.Split(v, ",") {
-				k, val, _ := strings.Cut(strings.TrimSpace(part), "=")
-				if n, err := strconv.Atoi(strings.TrimSpace(val)); err == nil && k == albIdleTimeout && n > 0 {
-					p.RequestTimeout, p.RequestTimeoutField = n, "metadata.annotations."+albAttributes+"["+albIdleTimeout+"]"
-				}
-			}
-		}
 		return []plan.Path{p}
 	}
 	var out []plan.Path
 	for _, g := range r.Gateways {
 		class, known := lb.Gateways[g]
-		out = append(out, plan.Path{Kind: profile.PathGateway, Via: via + " (Gateway " + strings.TrimPrefix(g, "default/") + ")", Class: class, ClassKnown: known})
+		out = append(out, plan.Path{Kind: profile.PathGateway, Via: via + " (Gateway " + strings.TrimPrefix(g, "default/") + ")", Class: class, Controller: lb.GatewayClasses[class], ClassKnown: known})
 	}
 	return out
 }
@@ -225,12 +258,18 @@ func readRoute(o *Object) *Route {
 	for _, rule := range lenientSeq(y, "spec", "rules") {
 		for _, b := range lenientSeq(rule, "backendRefs") {
 			g, k := scalar(b, "group"), scalar(b, "kind")
-			if g != "" || (k != "" && k != "Service") {
-				continue // ServiceImport, other backends
-			}
 			ns := scalar(b, "namespace")
 			if ns == "" {
 				ns = o.Namespace
+			}
+			if k == "ServiceImport" && (g == "net.gke.io" || g == "multicluster.x-k8s.io") {
+				// A ServiceImport is named after the Service it imports
+				// (Multi-Cluster Services API, KEP-1645).
+				r.Imports = append(r.Imports, Backend{Service: Key(ns, scalar(b, "name")), Port: scalar(b, "port")})
+				continue
+			}
+			if g != "" || (k != "" && k != "Service") {
+				continue // other backends
 			}
 			r.Backends = append(r.Backends, Backend{Service: Key(ns, scalar(b, "name")), Port: scalar(b, "port")})
 		}

@@ -66,6 +66,11 @@ type Workload struct {
 	Strategy              Strategy
 	// HasPVC: the pod mounts a PersistentVolumeClaim (Recreate is deliberate).
 	HasPVC bool
+	// Claims are the PersistentVolumeClaims the pod template mounts;
+	// SingleNodeClaims those of them the input declares ReadWriteOnce or
+	// ReadWriteOncePod (one node at a time), UnknownClaims those the input
+	// does not declare.
+	Claims, SingleNodeClaims, UnknownClaims []string
 	// NoTemplate: an Argo Rollout with workloadRef (no pod template to edit).
 	NoTemplate bool
 	// ProgressDeadline is spec.progressDeadlineSeconds as written.
@@ -122,4 +127,9 @@ type Path struct {
 	// say; RequestTimeoutField names where it was read.
 	RequestTimeout      int
 	RequestTimeoutField string
+	// TargetType is how an AWS load balancer reaches the pods: "ip",
+	// "instance" (through node ports), or "" when the input does not say
+	// (the controller's default, instance, applies to Ingresses, Gateway
+	// routes and NLB Services; the reader fills that in where it is known).
+	TargetType string
 }

@@ -25,8 +25,8 @@ const (
 	// AnnotationDrainHelpers lists (comma-separated) containers the app
 	// needs while it drains: their preStop covers P + D.
 	AnnotationDrainHelpers = AnnotationPrefix + "drain-helpers"
-	// AnnotationRollingUpdate "true" lets mode enforce replace Recreate on a
-	// single-replica workload no Service selects.
+	// AnnotationRollingUpdate "true" replaces a Recreate strategy with
+	// RollingUpdate (no mode does otherwise).
 	AnnotationRollingUpdate = AnnotationPrefix + "rolling-update"
 )
 
@@ -120,6 +120,10 @@ type Plan struct {
 	SetProgressDeadline bool
 	// Gates to add to readinessGates.
 	Gates []string
+	// AWSIPTargets: an AWS load balancer reaches the pods as IP targets
+	// (or may: the input does not say), so the AWS Load Balancer
+	// Controller's target-health gates concern them.
+	AWSIPTargets bool
 	// Rollout strategy fields to write.
 	Strategy Rollout
 	// Mesh is what the plan wants of the pods' mesh proxy (mesh.go).
@@ -171,7 +175,8 @@ func Make(w *Workload, c *config.Config) *Plan {
 	case len(w.Services) > len(w.MetricsServices):
 		serving = true
 	case serving:
-		p.add(Info, "", "no Service in the input selects its pods%s; planned as serving because it declares container ports", metricsAside(w))
+		// Said once per run (the processor): no Service selects it, yet it
+		// declares ports; planned in-cluster (planPath).
 	default:
 		p.Skip = "no Service in the input selects its pods" + metricsAside(w) + " and no container declares a port other than metrics: not serving traffic"
 		return p
@@ -233,86 +238,6 @@ type numbers struct {
 	helpers []string
 	// rolling: the workload opted in to RollingUpdate under enforce.
 	rolling bool
-}
-
-// planPath finds the paths that reach the workload and returns the profile
-// whose L, preStop and minReadySeconds apply: the slowest of them.
-func planPath(w *Workload, c *config.Config, p *Plan) profile.Profile {
-	exposed := ""
-	if v, ok := w.Annotations[AnnotationExposed]; ok {
-		if v != "true" && v != "false" {
-			p.add(Error, "metadata.annotations."+AnnotationExposed, "%q is not true or false", v)
-		} else {
-			exposed = v
-		}
-	}
-	inCluster := c.Profile.ForPath(profile.PathInCluster, "")
-	if exposed == "false" {
-		p.Path = fmt.Sprintf("in-cluster only (%s: \"false\") → %s", AnnotationExposed, inCluster.Name)
-		p.LBStop, p.InCluster = inCluster.LBStopSeconds, true
-		return inCluster
-	}
-	best := inCluster
-	var parts []string
-	for _, path := range w.Paths {
-		kind := path.Kind
-		class := path.Class
-		if c.Profile.LB.Kind != profile.LBNone {
-			switch {
-			case kind == profile.PathIngress && !c.Profile.LB.ServesIngress(path.Class, path.Controller):
-				kind = profile.PathProxy
-			case kind == profile.PathGateway && !c.Profile.LB.ServesGateway(path.Class, path.ClassKnown):
-				kind = profile.PathProxy
-			}
-		}
-		if kind == profile.PathProxy && path.Controller != "" {
-			class = path.Controller
-		}
-		q := c.Profile.ForPath(kind, class)
-		what := path.Via
-		if kind == profile.PathProxy {
-			what += fmt.Sprintf(" (class %q: an in-cluster proxy)", path.Class)
-		}
-		parts = append(parts, what+" → "+q.Name)
-		if len(parts) == 1 || slower(q, best) {
-			best = q
-		}
-	}
-	switch {
-	case len(parts) > 0:
-		p.Path = "behind " + strings.Join(parts, ", ")
-		if len(parts) > 1 {
-			p.Path += "; the slowest, " + best.Name + ", applies"
-		}
-	case exposed == "true":
-		best = c.Profile
-		p.Path = fmt.Sprintf("behind the load balancer (%s: \"true\") → %s", AnnotationExposed, best.Name)
-	case c.Exposure == config.ExposureAll:
-		best = c.Profile
-		p.Path = "behind the load balancer (exposure all) → " + best.Name
-	case c.Profile.Name == inCluster.Name:
-		p.Path = "no load-balancer entry in the input → " + inCluster.Name
-	case c.Exposure == config.ExposureAuto && !w.InputHasEntries:
-		best = c.Profile
-		p.Path = "behind the load balancer (no route in the input: exposure auto) → " + best.Name
-	default:
-		p.Path = "in-cluster only → " + inCluster.Name
-	}
-	p.LBStop = best.LBStopSeconds
-	p.InCluster = best.Name == inCluster.Name
-	return best
-}
-
-// slower reports whether a path with profile a takes longer to stop
-// sending (or to admit a new pod) than one with b.
-func slower(a, b profile.Profile) bool {
-	if a.LBStopSeconds != b.LBStopSeconds {
-		return a.LBStopSeconds > b.LBStopSeconds
-	}
-	if a.MinReadySeconds != b.MinReadySeconds {
-		return a.MinReadySeconds > b.MinReadySeconds
-	}
-	return a.PreStopSeconds > b.PreStopSeconds
 }
 
 func resolveNumbers(w *Workload, c *config.Config, p *Plan, prof profile.Profile) numbers {
@@ -590,7 +515,13 @@ func planGrace(w *Workload, c *config.Config, p *Plan, n numbers, kept, proxy in
 		// preStop, less the plan's preStop: at least the profile's D. (The
 		// grace period written is then P + D, which a second run reads
 		// back as the same D.)
-		n.shutdown = max(n.shutdown, DefaultGrace-p.PreStop)
+		// Under a grace-period cap below the default, the cap is the floor
+		// (the platform would cut the default anyway).
+		floor := DefaultGrace
+		if cap := graceCap(w, c); cap > 0 {
+			floor = min(floor, cap)
+		}
+		n.shutdown = max(n.shutdown, floor-p.PreStop)
 	}
 	p.Shutdown = n.shutdown
 	needed := p.PreStop + n.shutdown
@@ -629,6 +560,11 @@ func planGrace(w *Workload, c *config.Config, p *Plan, n numbers, kept, proxy in
 	}
 	p.Grace = target
 	p.SetGrace = w.Grace == nil || *w.Grace != target
+	if pre := c.Profile.PreemptionSeconds; pre > 0 && (c.Spot || w.Spot) && target > pre {
+		// Not a cap: rollouts and drains honour the grace period.
+		p.add(Warning, field, "on Spot capacity a preemption gives pods %d s (profile %s), not the %d s grace period: rollouts and drains keep the whole plan, but a preemption cuts the preStop and shutdown after %d s; keep Spot for workloads that tolerate it",
+			pre, c.Profile.Name, target, pre)
+	}
 	if p.PreStop+p.Shutdown > p.Grace && !p.HasErrors() {
 		p.add(Warning, field, "%d s does not cover the %d s preStop plus %d s of shutdown", p.Grace, p.PreStop, p.Shutdown)
 	}
@@ -756,24 +692,33 @@ func planStrategy(w *Workload, c *config.Config, p *Plan) {
 		}
 		if w.Kind == "Deployment" && s.Type == "Recreate" {
 			p.NoSurge = true
-			single := (w.Replicas == nil || *w.Replicas < 2) && w.HPAMinReplicas == nil
+			// Recreate is a deliberate choice (one writer, a leaderless
+			// controller such as external-dns, a volume one pod may
+			// mount): no mode converts it; the workload's own opt-in does.
 			switch {
 			case blocked != "":
 				p.add(Info, base+".type", "Recreate kept: %s, so a new pod cannot start beside the old one", blocked)
-			case enforce && !w.HasPVC && single && len(w.Services) == 0 && !numbersRolling(w):
-				p.add(Warning, base+".type", "Recreate kept: a single replica that no Service selects is likely a controller that must never run twice; annotate %s: \"true\" to roll it with a surge", AnnotationRollingUpdate)
-			case enforce && !w.HasPVC:
-				p.add(Warning, base+".type", "Recreate stops every pod before new ones start; replaced with RollingUpdate (maxUnavailable 0)")
+			case numbersRolling(w):
+				p.add(Warning, base+".type", "Recreate stops every pod before new ones start; replaced with RollingUpdate (maxUnavailable 0) as %s: \"true\" asks", AnnotationRollingUpdate)
 				p.Strategy = Rollout{Type: "RollingUpdate", MaxUnavailable: "0", MaxSurge: c.MaxSurge}
 				p.NoSurge = false
 			default:
 				why := ""
 				if w.HasPVC {
-					why = " (kept: the pods mount a PersistentVolumeClaim, which a surge may not be able to attach)"
+					why = " (the pods mount a PersistentVolumeClaim, which a surge pod may not be able to attach)"
 				}
-				p.add(Warning, base+".type", "Recreate stops every pod before new ones start: each rollout is an outage%s", why)
+				p.add(Warning, base+".type", "Recreate stops every pod before new ones start: each rollout is an outage%s. Kept in every mode: it is often deliberate (one writer, a controller without leader election); annotate %s: \"true\" to roll it with a surge", why, AnnotationRollingUpdate)
 			}
 			return
+		}
+		if w.Kind != "Rollout" || s.Canary {
+			if claims := singleNodeClaims(w); claims != "" {
+				// A surge pod scheduled on another node cannot attach the
+				// claim (Multi-Attach error): with maxUnavailable 0 the
+				// rollout waits for it forever. The user's strategy stays.
+				p.add(Warning, params, "the pods mount %s: a surge pod scheduled on another node cannot attach it (Multi-Attach error) and, with maxUnavailable 0, the rollout stalls; strategy left as written. Use Recreate (one writer), a ReadWriteMany volume, or a StatefulSet", claims)
+				return
+			}
 		}
 		unavail := s.MaxUnavailable
 		if blocked != "" {
@@ -856,6 +801,20 @@ func planStrategy(w *Workload, c *config.Config, p *Plan) {
 		// StatefulSets cannot surge: pods are replaced one at a time, and
 		// minReadySeconds with the preStop is what keeps traffic safe.
 	}
+}
+
+// singleNodeClaims names the claims a surge pod may fail to attach: those
+// the input declares ReadWriteOnce(Pod), and those it does not declare
+// (most storage classes give ReadWriteOnce); "" when none.
+func singleNodeClaims(w *Workload) string {
+	var parts []string
+	for _, c := range w.SingleNodeClaims {
+		parts = append(parts, "ReadWriteOnce claim "+c)
+	}
+	for _, c := range w.UnknownClaims {
+		parts = append(parts, "claim "+c+" (not in the input; most volumes are ReadWriteOnce)")
+	}
+	return strings.Join(parts, ", ")
 }
 
 // numbersRolling reports the opt-in to RollingUpdate by annotation.

@@ -266,14 +266,21 @@ func TestMake_SpotCap(t *testing.T) {
 			t.Errorf("the warning does not say what was given up: %s", dump(p))
 		}
 	})
-	t.Run("gke-neg spot: cap 15", func(t *testing.T) {
+	// GKE Standard Spot nodes give pods up to 15 s after a preemption
+	// notice (graceful node shutdown), but rollouts and drains honour the
+	// grace period: the plan stays whole, and a warning says what a
+	// preemption cuts.
+	t.Run("gke-neg spot: no cap, a preemption warning", func(t *testing.T) {
 		p := Make(web(), cfg(t, "gke-neg", spot))
-		// cap 15, D 10: P = 5, shortened by 15.
-		if p.HasErrors() || p.Grace != 15 || p.PreStop != 5 || p.Shutdown != 10 {
-			t.Fatalf("want T 15, P 5, D 10: %s", dump(p))
+		if p.HasErrors() || p.Grace != 30 || p.PreStop != 20 || p.Shutdown != 10 {
+			t.Fatalf("want T 30, P 20, D 10: %s", dump(p))
 		}
-		if len(find(p, Warning, "*", "by 15 s")) != 1 {
-			t.Errorf("no 'by 15 s' warning: %s", dump(p))
+		if len(find(p, Warning, PodSpecPath+".terminationGracePeriodSeconds", "preemption gives pods 15 s")) != 1 {
+			t.Errorf("no preemption warning: %s", dump(p))
+		}
+		off := Make(web(), cfg(t, "gke-neg"))
+		if len(find(off, Warning, "*", "preemption")) != 0 {
+			t.Errorf("a preemption warning without Spot: %s", dump(off))
 		}
 	})
 	t.Run("pinned preStop keeps its length; shutdown shrinks", func(t *testing.T) {
@@ -537,10 +544,21 @@ func TestMake_Skip(t *testing.T) {
 			}
 		})
 	}
-	t.Run("ports but no Service says so", func(t *testing.T) {
-		p := Make(web(func(w *Workload) { w.Services = nil }), cfg(t, "generic"))
-		if len(find(p, Info, "", "no Service in the input")) != 1 {
-			t.Errorf("no info about the missing Service: %s", dump(p))
+	// Every load-balancer path reaches pods through a Service: a workload
+	// with ports that no Service selects (an operator, an agent) is planned
+	// in-cluster even when the input has no entry (exposure auto), unless
+	// annotated exposed. The processor says so once per run.
+	t.Run("ports but no Service: in-cluster, not behind the load balancer", func(t *testing.T) {
+		p := Make(web(func(w *Workload) { w.Services = nil }), cfg(t, "eks-alb"))
+		if p.Skip != "" || p.LBStop != 5 || p.PreStop != 10 || !strings.Contains(p.Path, "no Service selects its pods") {
+			t.Errorf("want the in-cluster plan: %s", dump(p))
+		}
+		q := Make(web(func(w *Workload) {
+			w.Services = nil
+			w.Annotations = map[string]string{AnnotationExposed: "true"}
+		}), cfg(t, "eks-alb"))
+		if q.PreStop != 70 {
+			t.Errorf("exposed: \"true\" opts it in: %s", dump(q))
 		}
 	})
 }
@@ -872,8 +890,15 @@ func TestMake_Strategy(t *testing.T) {
 			w:    deploy(Strategy{Type: "Recreate"}),
 			want: want{finding: []string{"warning", "spec.strategy.type", "Recreate"}},
 		},
-		"Deployment Recreate: enforce converts": {
+		// external-dns runs one replica with Recreate and no leader
+		// election (kubernetes-sigs/external-dns kustomize/
+		// external-dns-deployment.yaml): two at once fight over records.
+		"Deployment Recreate: enforce keeps it": {
 			cfg: fns(enforce), w: deploy(Strategy{Type: "Recreate"}),
+			want: want{finding: []string{"warning", "spec.strategy.type", "Kept in every mode"}},
+		},
+		"Deployment Recreate: the opt-in annotation converts": {
+			cfg: fns(enforce), w: append(deploy(Strategy{Type: "Recreate"}), func(w *Workload) { w.Annotations = map[string]string{AnnotationRollingUpdate: "true"} }),
 			want: want{strategy: full, finding: []string{"warning", "spec.strategy.type", "replaced with RollingUpdate"}},
 		},
 		"Deployment Recreate with a PVC: enforce keeps it": {

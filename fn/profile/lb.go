@@ -25,25 +25,21 @@ const (
 
 // LoadBalancer is the platform's load-balancer row: what it does with a
 // backend that goes away when nobody configures it, its limits, and which
-// Ingress classes and Gateway classes it serves.
+// entries its companion configures.
 type LoadBalancer struct {
 	Kind LBKind
+	// Product is the profile's own load balancer among the platform's
+	// (controllers.go): entries of this product get the profile's numbers.
+	Product string
+	// Configures lists the products whose objects the companion of Kind
+	// edits (the AWS companion writes ALB Ingress and NLB Service
+	// attributes alike).
+	Configures []string
 	// DefaultDrainSeconds is the drain timeout the platform applies when
 	// nothing sets one.
 	DefaultDrainSeconds int
 	// MaxDrainSeconds is the largest drain timeout the platform accepts.
 	MaxDrainSeconds int
-	// IngressClasses are the class names (spec.ingressClassName or the
-	// kubernetes.io/ingress.class annotation) its controller serves; an
-	// Ingress without a class counts as served (the profile says what routes
-	// traffic). IngressControllers are the IngressClass spec.controller
-	// values of its controller, for classes with other names.
-	IngressClasses     []string
-	IngressControllers []string
-	// GatewayClassPrefixes: Gateways whose gatewayClassName starts with one
-	// of these are served (empty: the platform has no Gateway API
-	// implementation this function configures).
-	GatewayClassPrefixes []string
 	// Sources cite the facts above.
 	Sources []string
 }
@@ -59,26 +55,20 @@ var (
 		// backend-service field (kubernetes/ingress-gce
 		// pkg/apis/backendconfig/v1/types.go ConnectionDrainingConfig).
 		DefaultDrainSeconds: 0, MaxDrainSeconds: 3600,
-		// GKE Ingress serves Ingresses of class gce / gce-internal and those
-		// without a class; GKE Gateway classes are named gke-l7-*.
-		IngressClasses:       []string{"gce", "gce-internal"},
-		GatewayClassPrefixes: []string{"gke-l7-"},
+		Product: "gke-l7", Configures: []string{"gke-l7"},
 		Sources: []string{
 			"GKE docs: Configure Gateway resources using Policies (GCPBackendPolicy, HealthCheckPolicy: one per Service, same namespace)",
 			"gke-gateway-api CRDs (drainingTimeoutSec default 0 s, 0-3600)",
 			"kubernetes/ingress-gce pkg/apis/backendconfig/v1/types.go, pkg/annotations/service.go",
 		},
 	}
-	awsLB = LoadBalancer{
+	albLB = LoadBalancer{
 		Kind: LBAWS,
 		// "By default, Elastic Load Balancing waits 300 seconds before
 		// completing the deregistration process"; range 0-3600 (ELB API
 		// reference, TargetGroupAttribute deregistration_delay.timeout_seconds).
 		DefaultDrainSeconds: 300, MaxDrainSeconds: 3600,
-		// The controller's IngressClass is named alb with controller
-		// ingress.k8s.aws/alb.
-		IngressClasses:     []string{"alb"},
-		IngressControllers: []string{"ingress.k8s.aws/alb"},
+		Product: "alb", Configures: []string{"alb", "nlb"},
 		Sources: []string{
 			"ELB docs: target group attributes, deregistration delay (default 300 s, 0-3600)",
 			"aws-load-balancer-controller docs/guide/ingress/annotations.md (target-group-attributes, target-type default instance, Service beats Ingress)",
@@ -91,16 +81,16 @@ var (
 		// false; connection-draining-timeout: int32 seconds, default 30
 		// (AGIC annotations reference). Application Gateway accepts 1-3600.
 		DefaultDrainSeconds: 0, MaxDrainSeconds: 3600,
-		// AGIC watches Ingresses of class azure/application-gateway (the AKS
-		// add-on's IngressClass is azure-application-gateway).
-		IngressClasses:     []string{"azure/application-gateway", "azure-application-gateway"},
-		IngressControllers: []string{"azure/application-gateway"},
+		Product: "agic", Configures: []string{"agic"},
 		Sources: []string{
 			"AGIC docs: annotations (connection-draining default false, connection-draining-timeout default 30 s)",
 			"AGIC how-to: minimizing downtime during deployments",
 		},
 	}
 )
+
+// nlbLB is albLB for the NLB profile.
+var nlbLB = func() LoadBalancer { lb := albLB; lb.Product = "nlb"; return lb }()
 
 // HasLB reports whether the platform has a load balancer whose drain this
 // function configures.

@@ -44,10 +44,10 @@ func TestREADMELBTable(t *testing.T) {
 			want = append(want, fmt.Sprintf("| %s | none | — | — | — | — | — |", p.Name))
 			continue
 		}
+		ingress, gateway := p.LB.Names()
 		want = append(want, fmt.Sprintf("| %s | %s | %d | %d | %s | %s | %s |",
 			p.Name, p.LB.Kind, p.LB.DefaultDrainSeconds, p.LB.MaxDrainSeconds,
-			list(append(append([]string{}, p.LB.IngressClasses...), p.LB.IngressControllers...)),
-			list(p.LB.GatewayClassPrefixes), strings.Join(p.LB.Sources, "; ")))
+			list(ingress), list(gateway), strings.Join(p.LB.Sources, "; ")))
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("README lb table is out of date; want:\n%s", strings.Join(want, "\n"))
@@ -62,7 +62,7 @@ func TestLBRows(t *testing.T) {
 		if p.LB.MaxDrainSeconds <= 0 || p.LB.DefaultDrainSeconds > p.LB.MaxDrainSeconds || len(p.LB.Sources) == 0 {
 			t.Errorf("%s: load balancer row %+v", p.Name, p.LB)
 		}
-		if len(p.LB.IngressClasses) == 0 {
+		if ingress, _ := p.LB.Names(); len(ingress) == 0 {
 			t.Errorf("%s: no Ingress class", p.Name)
 		}
 	}

@@ -1,7 +1,5 @@
 package profile
 
-import "strings"
-
 // PathKind is how traffic reaches a workload's pods (docs/concepts.md "Traffic
 // paths"). L, the preStop and minReadySeconds belong to the path: behind the
 // platform's load balancer the profile's numbers apply, reached only
@@ -34,91 +32,87 @@ const (
 // within a few seconds, and nothing outside the cluster admits new pods.
 const InCluster = "generic"
 
-// pathProfiles names, per profile, the profile whose timeline applies to a
-// path of that kind when it is not the profile itself. Behind an NLB the
-// AWS Load Balancer Controller deregisters targets as slowly under eks-alb
-// and eks-fargate-alb as under eks-nlb (aws-load-balancer-controller#2366):
-// a LoadBalancer Service there uses eks-nlb's numbers.
-//
-// Under ingress-nginx the profile's numbers are the controller's endpoint
-// sync; a LoadBalancer Service there is a cloud load balancer in front of
-// node ports, which kube-proxy forwards: the in-cluster numbers.
-var pathProfiles = map[string]map[PathKind]string{
-	"eks-alb":         {PathServiceLB: "eks-nlb"},
-	"eks-fargate-alb": {PathServiceLB: "eks-nlb"},
-	"ingress-nginx":   {PathServiceLB: InCluster},
-}
-
-// proxyProfiles names the profile of an in-cluster proxy by its Ingress
-// class or IngressClass controller; any other proxy is InCluster.
-var proxyProfiles = map[string]string{
-	"nginx":                "ingress-nginx",
-	"k8s.io/ingress-nginx": "ingress-nginx",
-}
-
 // ForPath is the profile whose L, preStop and minReadySeconds apply to a path
-// of kind k under profile p. class is the Ingress class or IngressClass
-// controller of a PathProxy ("" otherwise).
-func (p Profile) ForPath(k PathKind, class string) Profile {
+// of kind k under profile p when no controller names it: the in-cluster
+// numbers for in-cluster paths, the ServiceLB row for a LoadBalancer Service
+// without a class, the profile's own otherwise.
+func (p Profile) ForPath(k PathKind) Profile {
 	name := p.Name
 	switch k {
-	case PathInCluster:
+	case PathInCluster, PathProxy:
 		name = InCluster
-	case PathProxy:
-		name = InCluster
-		if n, ok := proxyProfiles[strings.ToLower(class)]; ok {
-			name = n
-		}
-	default:
-		if n, ok := pathProfiles[p.Name][k]; ok {
-			name = n
+	case PathServiceLB:
+		if p.ServiceLB != "" {
+			name = p.ServiceLB
 		}
 	}
 	if name == p.Name {
 		return p
 	}
-	q, err := Lookup(name)
-	if err != nil {
-		return p
+	if q, ok := lookupRow(name); ok {
+		return q
 	}
-	return q
+	return p
 }
 
 // ServesLB reports whether a path of kind k is behind the load balancer of
 // the platform (not in-cluster).
 func (k PathKind) ServesLB() bool { return k != PathInCluster && k != PathProxy }
 
-// ServesIngress reports whether the load balancer serves an Ingress of a
-// class (resolved to the input's default IngressClass; "" when none) whose
-// IngressClass names controller ("" when not in the input). An Ingress
-// without any class counts as served: the profile says what routes traffic.
+// ServesIngress reports whether the companion of the load balancer
+// configures an Ingress of a class (resolved to the input's default
+// IngressClass; "" when none) whose IngressClass names controller ("" when
+// not in the input). An Ingress without any class counts as served: the
+// profile says what routes traffic.
 func (lb LoadBalancer) ServesIngress(class, controller string) bool {
-	if class == "" {
+	if class == "" && controller == "" {
 		return true
 	}
-	for _, c := range lb.IngressClasses {
-		if c == class {
-			return true
-		}
+	c, ok := FindController(EntryIngress, class, controller)
+	return ok && lb.configures(c)
+}
+
+// ServesGateway reports whether the companion configures a Gateway of a
+// class whose GatewayClass names controller ("" when not in the input); a
+// Gateway not in the input (known false) is assumed to be.
+func (lb LoadBalancer) ServesGateway(class, controller string, known bool) bool {
+	if !known {
+		return true
 	}
-	for _, c := range lb.IngressControllers {
-		if controller != "" && c == controller {
+	c, ok := FindController(EntryGateway, class, controller)
+	return ok && lb.configures(c)
+}
+
+func (lb LoadBalancer) configures(c Controller) bool {
+	for _, p := range lb.Configures {
+		if p == c.Product {
 			return true
 		}
 	}
 	return false
 }
 
-// ServesGateway reports whether the load balancer serves a Gateway of a
-// class; a Gateway not in the input (known false) is assumed to be.
-func (lb LoadBalancer) ServesGateway(class string, known bool) bool {
-	if !known {
-		return true
+// Names lists, for docs and messages, the Ingress and Gateway class and
+// controller names of the products the companion configures.
+func (lb LoadBalancer) Names() (ingress, gateway []string) {
+	for _, c := range controllers {
+		if !lb.configures(c) {
+			continue
+		}
+		ingress = append(append(ingress, c.IngressClasses...), c.IngressControllers...)
+		gateway = append(append(append(gateway, c.GatewayClasses...), c.GatewayClassPrefixes...), c.GatewayControllers...)
 	}
-	for _, p := range lb.GatewayClassPrefixes {
-		if strings.HasPrefix(class, p) {
-			return true
+	return uniq(ingress), uniq(gateway)
+}
+
+func uniq(list []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, x := range list {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
 		}
 	}
-	return false
+	return out
 }

@@ -42,9 +42,21 @@ type Profile struct {
 	// MinReadySeconds: time a new pod must stay Ready before an old one goes.
 	MinReadySeconds int
 	Gate            Gate
-	// SpotGraceCap: the cap on terminationGracePeriodSeconds with spot:true
-	// (0: the platform enforces none).
+	// SpotGraceCap: the cap the platform enforces on the spec's
+	// terminationGracePeriodSeconds of Spot pods (its admission rewrites a
+	// longer one), applied with spot: true or to pods that select Spot
+	// capacity (0: the platform enforces none).
 	SpotGraceCap int
+	// PreemptionSeconds: what a Spot preemption gives a pod before it is
+	// killed, whatever its grace period (graceful node shutdown after the
+	// notice). Not a cap on the spec: rollouts and drains still honour the
+	// grace period; the plan warns what a preemption cuts (0: no figure).
+	PreemptionSeconds int
+	// Platform is the cloud of the profile's load balancer ("" when none).
+	Platform Platform
+	// ServiceLB names the row whose numbers apply to a LoadBalancer Service
+	// without a loadBalancerClass ("": the profile's own).
+	ServiceLB string
 	// Sources cite where the numbers come from.
 	Sources []string
 	// LB is the platform's load balancer (lb.go): how its drain timeout is
@@ -63,6 +75,7 @@ var table = []Profile{
 		LBStopSeconds: 5, PreStopSeconds: 10, ShutdownSeconds: 20,
 		MinReadySeconds: 0, Gate: GateNone,
 		Sources: []string{"KEP-3960 (pod lifecycle sleep action)", "EKS best practices: graceful shutdown"},
+		LB:      LoadBalancer{Product: "kube-proxy"},
 	},
 	{
 		Name:    "ingress-nginx",
@@ -72,6 +85,10 @@ var table = []Profile{
 		LBStopSeconds: 3, PreStopSeconds: 5, ShutdownSeconds: 20,
 		MinReadySeconds: 0, Gate: GateNone,
 		Sources: []string{"ingress-nginx defaults (dynamic endpoints, ~3 s sync)"},
+		// A LoadBalancer Service here is a cloud load balancer in front of
+		// node ports, which kube-proxy forwards: the in-cluster numbers.
+		ServiceLB: InCluster,
+		LB:        LoadBalancer{Product: "ingress-nginx"},
 	},
 	{
 		Name:    "gke-neg",
@@ -83,10 +100,13 @@ var table = []Profile{
 		LBStopSeconds: 20, PreStopSeconds: 20, ShutdownSeconds: 10,
 		MinReadySeconds: 60, Gate: GateInjected,
 		// GKE Standard Spot VMs: graceful node shutdown gives non-system pods
-		// up to 15 s on preemption (GKE docs, "Spot VMs").
-		SpotGraceCap: 15,
-		Sources:      []string{"story 1 (GKE Gateway, NEG)", "kubernetes/ingress-gce#1718", "GKE docs: Spot VMs graceful shutdown 15 s"},
-		LB:           gcpLB,
+		// up to 15 s after a preemption notice (GKE docs, "Spot VMs"; up to
+		// 120 s where the node pool configures it). Not enforced on the
+		// spec: rollouts and drains still honour the grace period.
+		PreemptionSeconds: 15,
+		Sources:           []string{"story 1 (GKE Gateway, NEG)", "kubernetes/ingress-gce#1718", "GKE docs: Spot VMs graceful shutdown 15 s at preemption"},
+		Platform:          PlatformGCP, ServiceLB: "gke-l4",
+		LB: gcpLB,
 	},
 	{
 		Name:          "gke-autopilot",
@@ -94,10 +114,12 @@ var table = []Profile{
 		LBStopSeconds: 20, PreStopSeconds: 20, ShutdownSeconds: 10,
 		MinReadySeconds: 60, Gate: GateInjected,
 		// Autopilot Spot Pods are evicted with a 25 s grace period; Autopilot
-		// rewrites a larger terminationGracePeriodSeconds to 25 (story 1).
+		// rewrites a larger terminationGracePeriodSeconds to 25 (story 1):
+		// a cap its admission enforces on the spec.
 		SpotGraceCap: 25,
 		Sources:      []string{"story 1", "GKE Autopilot docs: Spot Pods (25 s grace period)"},
-		LB:           gcpLB,
+		Platform:     PlatformGCP, ServiceLB: "gke-l4",
+		LB: gcpLB,
 	},
 	{
 		Name:    "eks-alb",
@@ -109,9 +131,12 @@ var table = []Profile{
 		MinReadySeconds: 0, Gate: GateAWSTargetHealth,
 		// EC2 Spot: a two-minute interruption notice; a node termination
 		// handler drains within it.
-		SpotGraceCap: 120,
-		Sources:      []string{"story 3 (EKS ALB, IP targets)", "aws-load-balancer-controller#2106", "EC2 Spot interruption notice: 2 minutes"},
-		LB:           awsLB,
+		PreemptionSeconds: 120,
+		Sources:           []string{"story 3 (EKS ALB, IP targets)", "aws-load-balancer-controller#2106", "EC2 Spot interruption notice: 2 minutes"},
+		// Behind an NLB the controller deregisters targets as slowly under
+		// eks-alb as under eks-nlb (aws-load-balancer-controller#2366).
+		Platform: PlatformAWS, ServiceLB: "eks-nlb",
+		LB: albLB,
 	},
 	{
 		Name:    "eks-nlb",
@@ -120,9 +145,10 @@ var table = []Profile{
 		// before new connections stop (aws-load-balancer-controller#2366).
 		LBStopSeconds: 120, PreStopSeconds: 120, ShutdownSeconds: 20,
 		MinReadySeconds: 0, Gate: GateAWSTargetHealth,
-		SpotGraceCap: 120,
-		Sources:      []string{"aws-load-balancer-controller#2366", "EC2 Spot interruption notice: 2 minutes"},
-		LB:           awsLB,
+		PreemptionSeconds: 120,
+		Sources:           []string{"aws-load-balancer-controller#2366", "EC2 Spot interruption notice: 2 minutes"},
+		Platform:          PlatformAWS,
+		LB:                nlbLB,
 	},
 	{
 		Name:    "eks-fargate-alb",
@@ -131,9 +157,10 @@ var table = []Profile{
 		LBStopSeconds: 60, PreStopSeconds: 60, ShutdownSeconds: 10,
 		MinReadySeconds: 0, Gate: GateAWSTargetHealth,
 		// Fargate Spot: two-minute interruption notice.
-		SpotGraceCap: 120,
-		Sources:      []string{"story 4 (EKS Fargate + ALB)", "Fargate Spot interruption notice: 2 minutes"},
-		LB:           awsLB,
+		PreemptionSeconds: 120,
+		Sources:           []string{"story 4 (EKS Fargate + ALB)", "Fargate Spot interruption notice: 2 minutes"},
+		Platform:          PlatformAWS, ServiceLB: "eks-nlb",
+		LB: albLB,
 	},
 	{
 		Name:    "aks-agic",
@@ -151,9 +178,10 @@ var table = []Profile{
 		LBStopSeconds: 90, PreStopSeconds: 90, ShutdownSeconds: 11,
 		MinReadySeconds: 60, Gate: GateNone,
 		// Azure Spot VMs: 30 s eviction notice (Scheduled Events).
-		SpotGraceCap: 30,
-		Sources:      []string{"AGIC how-to: minimizing downtime during deployments", "Application Gateway health probes overview: a backend is unhealthy until a successful probe", "Azure Spot eviction notice: 30 s"},
-		LB:           agicLB,
+		PreemptionSeconds: 30,
+		Sources:           []string{"AGIC how-to: minimizing downtime during deployments", "Application Gateway health probes overview: a backend is unhealthy until a successful probe", "Azure Spot eviction notice: 30 s"},
+		Platform:          PlatformAzure, ServiceLB: "aks-l4",
+		LB: agicLB,
 	},
 }
 

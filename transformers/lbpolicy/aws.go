@@ -56,7 +56,21 @@ func aws(r *run) {
 		if len(keys) == 0 {
 			continue
 		}
-		if planned := r.planned(shared...); len(planned) > 0 {
+		if split := r.splitDrains(ing, shared); split {
+			// The Services behind the Ingress need different drains: each
+			// gets its own target-group-attributes (the controller reads
+			// them from the Service, and the Service's win), instead of
+			// the shortest for all.
+			for _, key := range shared {
+				svc := r.lb.Services[key]
+				if r.skipped(svc.Object, svc.Annotations) {
+					continue
+				}
+				if d, ok := r.drain(svc.Object, svc.Annotations, r.planned(key)); ok {
+					r.attributes(svc.Object, ALBAttributes, d, r.planned(key))
+				}
+			}
+		} else if planned := r.planned(shared...); len(planned) > 0 {
 			if d, ok := r.drain(ing.Object, ing.Annotations, planned); ok {
 				r.attributes(ing.Object, ALBAttributes, d, planned)
 			}
@@ -106,6 +120,7 @@ func aws(r *run) {
 			r.targetTypeWarning(svc.Object, "metadata.annotations."+NLBTargetType, tt, "LoadBalancer Service "+svc.Name, NLBTargetType)
 		}
 	}
+	r.awsGateways()
 	for _, key := range sortedKeys(r.lb.TargetGroupBindings) {
 		planned := r.planned(key)
 		svc := r.lb.Services[key]
@@ -123,6 +138,32 @@ func aws(r *run) {
 			r.c.Report(plan.Info, tgb.Object, "", "the target group %s is created outside the cluster: set its %s to %d (%s; the ELB default is %d s)", tgb.TargetGroupARN, DeregistrationDelay, d.Seconds, d, r.prof.DefaultDrainSeconds)
 		}
 	}
+}
+
+// splitDrains reports whether the Services behind an Ingress that take its
+// target-group attributes need different drains, when nothing pins one for
+// all (the Ingress's drain annotation or the config).
+func (r *run) splitDrains(ing *inventory.Route, keys []string) bool {
+	if len(keys) < 2 || ing.Annotations[AnnotationDrain] != "" || r.c.Config.LoadBalancer.DrainSeconds != nil {
+		return false
+	}
+	first := -1
+	for _, key := range keys {
+		planned := r.planned(key)
+		if len(planned) == 0 {
+			continue
+		}
+		plans := make([]*plan.Plan, len(planned))
+		for i, p := range planned {
+			plans[i] = p.Plan
+		}
+		d := Compute(plans, r.prof.MaxDrainSeconds, nil, "")
+		if first >= 0 && d.Seconds != first {
+			return true
+		}
+		first = d.Seconds
+	}
+	return false
 }
 
 func (r *run) targetTypeWarning(o *inventory.Object, field, tt, what, key string) {

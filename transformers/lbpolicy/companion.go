@@ -112,6 +112,7 @@ func (r *run) drain(o *inventory.Object, ann map[string]string, planned []compan
 		pinned, source = d, r.c.Config.Path("loadBalancerDrainSeconds")
 	}
 	d := Compute(plans, r.prof.MaxDrainSeconds, pinned, source)
+	d.FromDeregistration = r.prof.Kind == profile.LBAWS
 	if p := d.Problem(); p != "" {
 		r.c.Report(plan.Warning, o, "", "load balancer drain: %s", p)
 	}
@@ -202,8 +203,9 @@ func (r *run) servesIngress(rt *inventory.Route) (bool, string) {
 	if r.prof.ServesIngress(class, r.lb.IngressClasses[class]) {
 		return true, ""
 	}
+	names, _ := r.prof.Names()
 	return false, fmt.Sprintf("its class %q is not one the load balancer of profile %s serves (%s); load balancer settings left alone",
-		class, r.c.Config.Profile.Name, strings.Join(append(append([]string{}, r.prof.IngressClasses...), r.prof.IngressControllers...), ", "))
+		class, r.c.Config.Profile.Name, strings.Join(names, ", "))
 }
 
 // servedIngresses lists the Ingresses the profile's load balancer serves and
@@ -225,7 +227,7 @@ func (r *run) servedIngresses() []*inventory.Route {
 func (r *run) servesHTTPRoute(rt *inventory.Route) bool {
 	for _, g := range rt.Gateways {
 		class, ok := r.lb.Gateways[g]
-		if r.prof.ServesGateway(class, ok) {
+		if r.prof.ServesGateway(class, r.lb.GatewayClasses[class], ok) {
 			return true
 		}
 	}

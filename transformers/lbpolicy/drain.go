@@ -28,6 +28,11 @@ type Drain struct {
 	// Source says where Seconds comes from: "plan" or the setting that
 	// pinned it.
 	Source string
+	// FromDeregistration: the drain runs from the target's deregistration,
+	// and a shorter one ends the load balancer's hold on the target before
+	// the pod exits, which is safe (AWS deregistration delay: the ELB docs,
+	// "Deregistration delay"): only outliving the pod is a problem.
+	FromDeregistration bool
 }
 
 // Compute returns the drain of a backend served by the plans, at most limit
@@ -68,7 +73,7 @@ func (d Drain) Problem() string {
 		return fmt.Sprintf("the pods are killed %d s before the load balancer stops sending (T − L = %d s): no drain timeout can keep requests safe; the plan's warnings say what was given up", -d.High, d.High)
 	case d.Seconds > d.High:
 		return fmt.Sprintf("%d s outlives the pods: they are killed %d s after the load balancer stops sending (T − L), so it keeps requests on pods that are gone", d.Seconds, d.High)
-	case d.Seconds < d.Low:
+	case d.Seconds < d.Low && !d.FromDeregistration:
 		return fmt.Sprintf("%d s is shorter than the %d s the app is given to finish in-flight requests (D): the load balancer cuts them first", d.Seconds, d.Low)
 	}
 	return ""

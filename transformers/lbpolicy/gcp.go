@@ -43,9 +43,12 @@ const (
 // HealthCheck is a load balancer's HTTP(S) health check, copied from a
 // container's readinessProbe.
 type HealthCheck struct {
-	// Type is HTTP or HTTPS.
+	// Type is HTTP, HTTPS or GRPC.
 	Type string
-	Path string
+	// Path of an HTTP(S) check; Service the gRPC service a GRPC check asks
+	// about ("" for the server's overall health).
+	Path    string
+	Service string
 	// Port is the container port the probe uses.
 	Port int
 	// Host is the probe's Host header ("" when it sends none): an app that
@@ -59,6 +62,12 @@ type HealthCheck struct {
 }
 
 func (h HealthCheck) String() string {
+	if h.Type == "GRPC" {
+		if h.Service != "" {
+			return fmt.Sprintf("GRPC service %s on port %d", h.Service, h.Port)
+		}
+		return fmt.Sprintf("GRPC on port %d", h.Port)
+	}
 	if h.Host != "" {
 		return fmt.Sprintf("%s %s on port %d, Host %s", h.Type, h.Path, h.Port, h.Host)
 	}
@@ -99,8 +108,11 @@ func GCPBackendPolicyDrain(drain int, overwrite bool) Fill {
 // checkKey is the field of HealthCheckPolicy's config that holds a check of
 // a type.
 func checkKey(typ string) string {
-	if typ == "HTTPS" {
+	switch typ {
+	case "HTTPS":
 		return "httpsHealthCheck"
+	case "GRPC":
+		return "grpcHealthCheck"
 	}
 	return "httpHealthCheck"
 }
@@ -111,6 +123,12 @@ func policyConfig(h HealthCheck) *yaml.Node {
 	k := checkKey(h.Type)
 	_, _ = edit.Set(n, "", edit.Str("USE_FIXED_PORT"), k, "portSpecification")
 	_, _ = edit.Set(n, "", edit.Int(h.Port), k, "port")
+	if h.Type == "GRPC" {
+		if h.Service != "" {
+			_, _ = edit.Set(n, "", edit.Str(h.Service), k, "grpcServiceName")
+		}
+		return n.YNode()
+	}
 	_, _ = edit.Set(n, "", edit.Str(h.Path), k, "requestPath")
 	if h.Host != "" {
 		// HealthCheckPolicy httpHealthCheck.host: "the value of the host
@@ -157,7 +175,13 @@ func (f HealthCheckPolicyConfig) Apply(n *yaml.RNode) ([]edit.Change, []Kept, er
 	var fs []interface {
 		Apply(*yaml.RNode) ([]edit.Change, []Kept, error)
 	}
-	fs = append(fs, Fill{Path: append(append([]string{}, check...), "requestPath"), Value: edit.Str(f.Check.Path), Overwrite: f.Overwrite})
+	if f.Check.Type == "GRPC" {
+		if f.Check.Service != "" {
+			fs = append(fs, Fill{Path: append(append([]string{}, check...), "grpcServiceName"), Value: edit.Str(f.Check.Service), Overwrite: f.Overwrite})
+		}
+	} else {
+		fs = append(fs, Fill{Path: append(append([]string{}, check...), "requestPath"), Value: edit.Str(f.Check.Path), Overwrite: f.Overwrite})
+	}
 	if f.Check.Host != "" {
 		fs = append(fs, Fill{Path: append(append([]string{}, check...), "host"), Value: edit.Str(f.Check.Host), Overwrite: f.Overwrite})
 	}

@@ -43,7 +43,8 @@ func gcp(r *run) {
 			}
 		}
 	}
-	for _, rt := range r.lb.HTTPRoutes {
+	// A GRPCRoute's backends get the same policies as an HTTPRoute's.
+	for _, rt := range append(append([]*inventory.Route(nil), r.lb.HTTPRoutes...), r.lb.GRPCRoutes...) {
 		if r.servesHTTPRoute(rt) && !r.skipped(rt.Object, rt.Annotations) {
 			note(rt, true)
 		}
@@ -79,6 +80,7 @@ func gcp(r *run) {
 			r.backendConfig(svc, be.ports, d, hc, planned)
 		}
 	}
+	r.multiCluster()
 }
 
 func contains(list []string, s string) bool {
@@ -152,8 +154,16 @@ func probeCheck(w *inventory.Workload, target string) (*HealthCheck, string) {
 	if c == nil {
 		return nil, fmt.Sprintf("no container declares the Service's target port %s", target)
 	}
+	if c.Probe == nil && c.GRPCProbe != nil {
+		// A gRPC readinessProbe: the load balancer checks the same gRPC
+		// health service (HealthCheckPolicy type GRPC).
+		if c.GRPCProbe.Port < 1 || c.GRPCProbe.Port > 65535 {
+			return nil, fmt.Sprintf("the gRPC readinessProbe port of container %s is not a port", c.Name)
+		}
+		return &HealthCheck{Type: "GRPC", Port: c.GRPCProbe.Port, Service: c.GRPCProbe.Service, ServingPort: c.PortNumber(target)}, ""
+	}
 	if c.Probe == nil {
-		return nil, fmt.Sprintf("container %s has no httpGet readinessProbe", c.Name)
+		return nil, fmt.Sprintf("container %s has no httpGet or grpc readinessProbe", c.Name)
 	}
 	port := c.PortNumber(c.Probe.Port)
 	if port < 1 || port > 65535 {
@@ -298,6 +308,12 @@ func (r *run) backendConfig(svc *inventory.Service, ports []string, d Drain, h *
 		why += fmt.Sprintf("; health check from the readinessProbe (%s)", h)
 	}
 	why += "; serves " + workloads(planned)
+	if h != nil && h.Type == "GRPC" {
+		// BackendConfig's healthCheck types are HTTP, HTTPS and HTTP2
+		// (kubernetes/ingress-gce pkg/apis/backendconfig/v1/types.go).
+		r.c.Report(plan.Info, svc.Object, "", "the readinessProbe is gRPC (%s), which a BackendConfig health check cannot express: no health check written for the Ingress backend", h)
+		h = nil
+	}
 	if h != nil && h.Host != "" {
 		// BackendConfig's healthCheck has no host field (kubernetes/ingress-gce
 		// pkg/apis/backendconfig/v1/types.go HealthCheckConfig).
@@ -337,4 +353,68 @@ func (r *run) backendConfig(svc *inventory.Service, ports []string, d Drain, h *
 		r.checkKept(bc, drains, d, why)
 		r.serve(planned, fmt.Sprintf("BackendConfig %s (drain %ss)", name, keptValue(kept, joinPath(bcDrainPath), strconv.Itoa(d.Seconds))))
 	}
+}
+
+// multiCluster says what the function does not write for GKE multi-cluster
+// entries, with the numbers to write: a ServiceImport's GCPBackendPolicy
+// lives in the config cluster beside the multi-cluster Gateway, and a
+// MultiClusterService's BackendConfig is derived into every member cluster.
+func (r *run) multiCluster() {
+	for _, key := range sortedKeys(r.lb.ImportedBy) {
+		planned := r.planned(key)
+		routes := r.lb.ImportedBy[key]
+		if len(planned) == 0 || !r.servesHTTPRoute(routes[0]) {
+			continue
+		}
+		svc := r.lb.Services[key]
+		if svc == nil {
+			continue
+		}
+		d, ok := r.drain(svc.Object, svc.Annotations, planned)
+		if !ok {
+			continue
+		}
+		r.c.Report(plan.Warning, routes[0].Object, "", "the multi-cluster backend ServiceImport %s gets no connection draining from this function: attach a GCPBackendPolicy with targetRef {group: net.gke.io, kind: ServiceImport, name: %s} and spec.default.connectionDraining.drainingTimeoutSec: %d (%s) in the config cluster; the load balancer's default is %d s",
+			svc.Name, svc.Name, d.Seconds, d, r.prof.DefaultDrainSeconds)
+	}
+	for _, mci := range r.lb.MultiClusterIngresses {
+		for _, b := range mci.Backends {
+			mcs := r.lb.MultiClusterServices[b.Service]
+			if mcs == nil {
+				continue
+			}
+			var planned []companion.Planned
+			for _, p := range r.c.Planned {
+				if inventory.Namespace(p.Workload.Namespace) == inventory.Namespace(mcs.Namespace) && selectsAll(mcs.Selector, p.Workload.PodLabels) {
+					planned = append(planned, p)
+				}
+			}
+			if len(planned) == 0 {
+				continue
+			}
+			d, ok := r.drain(mcs.Object, mcs.Annotations, planned)
+			if !ok {
+				continue
+			}
+			bc := mcs.Annotations[BackendConfigAnnotation]
+			if bc == "" {
+				bc = "none (annotation " + BackendConfigAnnotation + " unset)"
+			}
+			r.c.Report(plan.Warning, mcs.Object, "", "MultiClusterIngress %s: connection draining of this MultiClusterService is not written by this function: set spec.connectionDraining.drainingTimeoutSec: %d (%s) in the BackendConfig its %s annotation names (%s); the load balancer's default is %d s",
+				mci.Name, d.Seconds, d, BackendConfigAnnotation, bc, r.prof.DefaultDrainSeconds)
+		}
+	}
+}
+
+// selectsAll reports whether a non-empty selector matches the labels.
+func selectsAll(selector, labels map[string]string) bool {
+	if len(selector) == 0 {
+		return false
+	}
+	for k, v := range selector {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
 }

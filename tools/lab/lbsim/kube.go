@@ -236,6 +236,7 @@ var (
 	gcpBackendPolicy  = schema.GroupVersionResource{Group: "networking.gke.io", Version: "v1", Resource: "gcpbackendpolicies"}
 	healthCheckPolicy = schema.GroupVersionResource{Group: "networking.gke.io", Version: "v1", Resource: "healthcheckpolicies"}
 	backendConfig     = schema.GroupVersionResource{Group: "cloud.google.com", Version: "v1", Resource: "backendconfigs"}
+	targetGroupConfig = schema.GroupVersionResource{Group: "gateway.k8s.aws", Version: "v1beta1", Resource: "targetgroupconfigurations"}
 )
 
 // companions reads the settings the platform's controller takes from the
@@ -253,6 +254,38 @@ func (c *cluster) companions(ctx context.Context, p *platform.Platform) error {
 	set := func(kv, src string) {
 		if err := p.Set(kv, src); err != nil {
 			fmt.Fprintf(logOut, "lbsim: %s: %v\n", src, err)
+		}
+	}
+	if p.Name == "aws-alb" || p.Name == "aws-nlb" {
+		// Gateway API: the Service's TargetGroupConfiguration (the AWS
+		// controller's per-Service target group settings).
+		list, err := c.dyn.Resource(targetGroupConfig).Namespace(c.ns).List(ctx, metav1.ListOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return err
+		}
+		if list != nil {
+			for i := range list.Items {
+				u := &list.Items[i]
+				if name, _, _ := unstructured.NestedString(u.Object, "spec", "targetReference", "name"); name != c.svc {
+					continue
+				}
+				src := "TargetGroupConfiguration " + c.ns + "/" + u.GetName()
+				attrs, _, _ := unstructured.NestedSlice(u.Object, "spec", "defaultConfiguration", "targetGroupAttributes")
+				for _, a := range attrs {
+					if m, ok := a.(map[string]any); ok && m["key"] == "deregistration_delay.timeout_seconds" {
+						if v, ok := m["value"].(string); ok {
+							set("drain="+v, src+" targetGroupAttributes")
+						}
+					}
+				}
+				num(u, src, set, "health-interval", "spec", "defaultConfiguration", "healthCheckConfig", "healthCheckInterval")
+				num(u, src, set, "health-timeout", "spec", "defaultConfiguration", "healthCheckConfig", "healthCheckTimeout")
+				num(u, src, set, "healthy-threshold", "spec", "defaultConfiguration", "healthCheckConfig", "healthyThresholdCount")
+				num(u, src, set, "unhealthy-threshold", "spec", "defaultConfiguration", "healthCheckConfig", "unhealthyThresholdCount")
+				if s, ok, _ := unstructured.NestedString(u.Object, "spec", "defaultConfiguration", "healthCheckConfig", "healthCheckPath"); ok {
+					p.HealthPath = s
+				}
+			}
 		}
 	}
 	switch p.Name {
