@@ -115,8 +115,10 @@ func TestArgoCDPlugin(t *testing.T) {
 			t.Fatalf("generate failed (%d): %s", r.code, r.stderr)
 		}
 		expect(t, filepath.Join("..", "examples", "argocd", ".expected", "output.yaml"), r.stdout)
-		if !strings.Contains(r.stdout, "seconds: 20") || !strings.Contains(r.stdout, "minReadySeconds: 60") {
-			t.Errorf("the frontend was not planned for gke-neg")
+		// The frontend's only entry is a plain LoadBalancer Service: the
+		// GKE L4 row (a 15 s preStop, no minReadySeconds).
+		if !strings.Contains(r.stdout, "seconds: 15") {
+			t.Errorf("the frontend was not planned for gke-neg's L4 row")
 		}
 		writeRendered(t, "example-argocd", parseDocs(t, r.stdout))
 	})
