@@ -8,7 +8,7 @@ GR_CACHE ?= $(HOME)/.cache/graceful-rollout
 export GR_CACHE
 BIN := $(CURDIR)/bin
 
-.PHONY: build test unit e2e apiserver-test lab lab-test lint demo bench clean
+.PHONY: build test unit e2e apiserver-test lab lab-test lint demo bench clean release release-test
 
 build:
 	hack/build.sh $(BIN)/graceful-rollout
@@ -42,7 +42,7 @@ e2e: build
 apiserver-test: build
 	hack/test-apiserver.sh
 
-test: lint unit e2e apiserver-test lab-test
+test: lint unit e2e release-test apiserver-test lab-test
 
 # The rollout lab: a real single-node Kubernetes, every scenario's input and
 # output rolled out under load through the platforms' simulated load
@@ -62,7 +62,17 @@ demo: build
 	hack/demo.sh
 
 clean:
-	rm -rf bin
+	rm -rf bin dist
+
+# A release snapshot under dist/ (no upload): binaries for linux and darwin
+# on amd64 and arm64 in archives, an SPDX SBOM, the image for amd64 and
+# arm64 (tags vX.Y.Z, vX.Y, vX), checksums.txt. The version is VERSION's.
+release:
+	hack/release.sh
+
+# Builds the release and checks it: archives, versions, checksums, SBOM, image.
+release-test: release
+	set -e; eval "$$(hack/podman.sh env)"; GR_DIST=$(CURDIR)/dist go test -count=1 -run '^TestRelease' ./e2e/
 
 # Wall time and peak RSS against the identity function (same SDK, parse and
 # write only), medians of 5 alternating runs, the README "Performance" table

@@ -96,14 +96,29 @@ func TestArgoCDPlugin(t *testing.T) {
 			t.Errorf("the plugin claims a plain kustomization: %q", r.stdout)
 		}
 	})
+	t.Run("readme", func(t *testing.T) {
+		// The README shows the generate command the sidecar runs (its
+		// script without comments).
+		b, err := os.ReadFile(filepath.Join("..", "examples", "argocd", "README.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(generate[len(generate)-1], "\n") {
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") && !strings.Contains(string(b), line) {
+				t.Errorf("examples/argocd/README.md does not show the generate command's line %q", line)
+			}
+		}
+	})
 	t.Run("generate", func(t *testing.T) {
 		r := sidecarRun(t, app, generate)
 		if r.code != 0 {
 			t.Fatalf("generate failed (%d): %s", r.code, r.stderr)
 		}
 		expect(t, filepath.Join("..", "examples", "argocd", ".expected", "output.yaml"), r.stdout)
-		if !strings.Contains(r.stdout, "seconds: 20") || !strings.Contains(r.stdout, "minReadySeconds: 60") {
-			t.Errorf("the frontend was not planned for gke-neg")
+		// The frontend's only entry is a plain LoadBalancer Service: the
+		// GKE L4 row (a 15 s preStop, no minReadySeconds).
+		if !strings.Contains(r.stdout, "seconds: 15") {
+			t.Errorf("the frontend was not planned for gke-neg's L4 row")
 		}
 		writeRendered(t, "example-argocd", parseDocs(t, r.stdout))
 	})

@@ -143,6 +143,10 @@ func TestImageContents(t *testing.T) {
 		t.Errorf("image entrypoint %s, want %s", got, want.Entrypoint)
 	}
 	for k, v := range want.Labels {
+		if strings.Contains(v, "${GR_VERSION}") {
+			// The build argument: the binary's own version.
+			v = strings.ReplaceAll(v, "${GR_VERSION}", binaryVersion(t))
+		}
 		if cfg.Config.Labels[k] != v {
 			t.Errorf("image label %s = %q, want %q", k, cfg.Config.Labels[k], v)
 		}

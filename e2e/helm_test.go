@@ -261,7 +261,7 @@ func TestStreamFilter(t *testing.T) {
 		args        []string
 		want        string
 	}{
-		{"flag", string(in), []string{"--profile=eks-alb"}, `argument "--profile=eks-alb": flags are not supported`},
+		{"flag", string(in), []string{"--profile=eks-alb"}, `unknown flag "--profile=eks-alb"`},
 		{"file-and-pairs", string(in), []string{"a.yaml", "profile=eks-alb"}, "give one or the other"},
 		{"not-an-object", "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\n- a\n- b\n", []string{"profile=generic"}, "input: document 2: a list: expected an object"},
 		{"no-kind", "apiVersion: v1\nmetadata: {name: a}\n", []string{"profile=generic"}, "input: document 1: kind: missing"},

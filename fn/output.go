@@ -162,9 +162,16 @@ func (s byID) Swap(i, j int) {
 // and the output is written by WriteResourceList. Like AsMain it writes the output even when the
 // processor fails, and returns the error, which main prints on stderr.
 func Main(in io.Reader, out io.Writer, process kfn.ResourceListProcessorFunc) error {
+	_, err := MainResults(in, out, process)
+	return err
+}
+
+// MainResults is Main that also returns the ResourceList after the run (its
+// results, for a report), or nil when the input could not be read.
+func MainResults(in io.Reader, out io.Writer, process kfn.ResourceListProcessorFunc) (*kfn.ResourceList, error) {
 	input, err := io.ReadAll(in)
 	if err != nil {
-		return fmt.Errorf("failed to evaluate function: graceful-rollout: cannot read stdin: %v", err)
+		return nil, fmt.Errorf("failed to evaluate function: graceful-rollout: cannot read stdin: %v", err)
 	}
 	rl, err := kfn.ParseResourceList(input)
 	if err == nil {
@@ -173,17 +180,17 @@ func Main(in io.Reader, out io.Writer, process kfn.ResourceListProcessorFunc) er
 		_, err = itemIDs(rl.Items)
 	}
 	if err != nil {
-		return fmt.Errorf("failed to evaluate function: graceful-rollout: %v", ExplainInputError(input, err))
+		return nil, fmt.Errorf("failed to evaluate function: graceful-rollout: %v", ExplainInputError(input, err))
 	}
 	ok, perr := process(rl)
 	if err := WriteResourceList(out, rl); err != nil {
-		return fmt.Errorf("failed to evaluate function: graceful-rollout: %v", err)
+		return rl, fmt.Errorf("failed to evaluate function: graceful-rollout: %v", err)
 	}
 	switch {
 	case perr != nil:
-		return fmt.Errorf("failed to evaluate function: %v", perr)
+		return rl, fmt.Errorf("failed to evaluate function: %v", perr)
 	case !ok:
-		return fmt.Errorf("failed to evaluate function: error: function failure")
+		return rl, fmt.Errorf("failed to evaluate function: error: function failure")
 	}
-	return nil
+	return rl, nil
 }

@@ -201,6 +201,9 @@ func (r *run) transform(cfg *config.Config, nodes []*yaml.RNode) []*yaml.RNode {
 		if p.HasErrors() {
 			continue
 		}
+		for _, f := range plan.CheckHookVersions(&w.Facts, cfg, p) {
+			ctx.Report(f.Severity, &w.Object, f.Field, "%s", f.Message)
+		}
 		ctx.Planned = append(ctx.Planned, companion.Planned{Workload: w, Plan: p})
 		changes, err := ctx.Update(&w.Object, func(n *yaml.RNode) ([]edit.Change, error) {
 			return applyWorkload(n, w.Kind, p)
@@ -216,6 +219,7 @@ func (r *run) transform(cfg *config.Config, nodes []*yaml.RNode) []*yaml.RNode {
 			}
 		}
 		reportPlan(ctx, &w.Object, p, changes)
+		ctx.Report(plan.Info, &w.Object, "", "%s", plan.ExplainLine(&w.Facts, cfg, p))
 	}
 	for _, c := range companions {
 		if err := c.Apply(ctx); err != nil {

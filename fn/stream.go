@@ -45,16 +45,47 @@ func IsResourceList(in []byte) bool {
 // line each. On any error nothing is written to stdout and the returned
 // error says how many results were errors.
 func Stream(in []byte, args []string, stdout, stderr io.Writer, process kfn.ResourceListProcessorFunc) error {
+	_, err := StreamResults(in, args, stdout, stderr, process)
+	return err
+}
+
+// StreamResults is Stream that also returns the ResourceList of the run
+// (its functionConfig and results, for a report; nil when the arguments
+// could not be read) and the file each object came from, where Helm's
+// "# Source:" comment names it.
+func StreamResults(in []byte, args []string, stdout, stderr io.Writer, process kfn.ResourceListProcessorFunc) (*StreamRun, error) {
 	fc, err := streamConfig(args)
 	if err != nil {
-		return fmt.Errorf("graceful-rollout: %v", err)
+		return nil, fmt.Errorf("graceful-rollout: %v", err)
 	}
+	run := &StreamRun{RL: &kfn.ResourceList{FunctionConfig: fc}, Files: map[string]string{}}
+	return run, stream(in, run, stdout, stderr, process)
+}
+
+// StreamRun is what StreamResults returns.
+type StreamRun struct {
+	RL    *kfn.ResourceList
+	Files map[string]string
+}
+
+func stream(in []byte, run *StreamRun, stdout, stderr io.Writer, process kfn.ResourceListProcessorFunc) error {
 	nodes, err := streamObjects(in)
 	if err != nil {
 		return fmt.Errorf("graceful-rollout: input: %v", err)
 	}
+	for _, n := range nodes {
+		c := n.YNode().HeadComment
+		if len(n.YNode().Content) > 0 {
+			c += "\n" + n.YNode().Content[0].HeadComment
+		}
+		if src := sourceComment(c); src != "" {
+			run.Files[objectID(&kfn.ResourceRef{Kind: n.GetKind(), Namespace: n.GetNamespace(), Name: n.GetName()})] = src
+		}
+	}
 	raw := rawDocuments(in, nodes)
-	rl := &kfn.ResourceList{FunctionConfig: fc, Items: make(kfn.KubeObjects, len(nodes))}
+	rl := run.RL
+	rl.Items = make(kfn.KubeObjects, len(nodes))
+	_, _, quiet := ReportOptions(rl)
 	for i, n := range nodes {
 		rl.Items[i] = kfn.MoveToKubeObject(n)
 	}
@@ -71,6 +102,9 @@ func Stream(in []byte, args []string, stdout, stderr io.Writer, process kfn.Reso
 		if r.Severity == kfn.Error {
 			errs++
 		}
+		if quiet && r.Severity != kfn.Error && r.Severity != kfn.Warning {
+			continue
+		}
 		fmt.Fprintf(stderr, "graceful-rollout: %s\n", oneLine(r.String()))
 	}
 	switch {
@@ -82,6 +116,13 @@ func Stream(in []byte, args []string, stdout, stderr io.Writer, process kfn.Reso
 	out := make([]*yaml.RNode, len(rl.Items))
 	for i, o := range rl.Items {
 		out[i] = o.MoveToResourceNode()
+	}
+	if len(out) == 0 {
+		// Nothing rendered: no object to write, but a line that says so,
+		// because Helm 4 refuses a post-renderer's empty output
+		// (pkg/postrenderer: "produced empty output").
+		_, err = io.WriteString(stdout, EmptyStreamOutput)
+		return err
 	}
 	// Lists are indented as the input indents them (Helm charts mostly
 	// indent them under their key).
@@ -152,6 +193,21 @@ func rawDocuments(in []byte, nodes []*yaml.RNode) map[*yaml.Node]string {
 		return nil
 	}
 	return out
+}
+
+// EmptyStreamOutput is what a stream without objects gives: a YAML comment,
+// no object.
+const EmptyStreamOutput = "# graceful-rollout: no objects in the input\n"
+
+// sourceComment is the path of Helm's "# Source: chart/templates/x.yaml"
+// comment, "" when there is none.
+func sourceComment(c string) string {
+	for _, l := range strings.Split(c, "\n") {
+		if p, ok := strings.CutPrefix(strings.TrimSpace(l), "# Source:"); ok {
+			return strings.TrimSpace(p)
+		}
+	}
+	return ""
 }
 
 // streamObjects reads the objects of a multi-document YAML stream. Empty

@@ -21,17 +21,32 @@ type Summary struct {
 	Edited, Added int
 	// Warnings, one line each.
 	Warnings []string
-	fromKpt  bool
+	// Version of the function, named at the end of the line of counts.
+	Version string
+	// Quiet: only the warnings (quiet=true keeps stderr to warnings and
+	// errors).
+	Quiet   bool
+	fromKpt bool
 }
 
 // Show reports whether the summary should be printed: not under kpt.
-func (s *Summary) Show() bool { return !s.fromKpt }
+func (s *Summary) Show() bool { return !s.fromKpt && (!s.Quiet || len(s.Warnings) > 0) }
 
 // String is the summary, one line of counts and one per warning.
 func (s *Summary) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "graceful-rollout: %d workload(s) planned, %d changed, %d left alone; %d other object(s) edited, %d added; %d warning(s)\n",
+	if s.Quiet {
+		for _, w := range s.Warnings {
+			fmt.Fprintf(&b, "graceful-rollout: %s\n", w)
+		}
+		return b.String()
+	}
+	fmt.Fprintf(&b, "graceful-rollout: %d workload(s) planned, %d changed, %d left alone; %d other object(s) edited, %d added; %d warning(s)",
 		s.Planned, s.Changed, s.LeftAlone, s.Edited, s.Added, len(s.Warnings))
+	if s.Version != "" {
+		fmt.Fprintf(&b, "; version %s", s.Version)
+	}
+	b.WriteString("\n")
 	for _, w := range s.Warnings {
 		fmt.Fprintf(&b, "  %s\n", w)
 	}

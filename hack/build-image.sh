@@ -11,7 +11,7 @@ ctx=$(mktemp -d)
 trap 'rm -rf "$ctx"' EXIT
 cp "$GR_ROOT/hack/image/passwd" "$GR_ROOT/hack/image/group" "$ctx/"
 "$GR_ROOT/hack/build.sh" "$ctx/graceful-rollout"
-"$GR_ROOT/hack/podman.sh" build --quiet --network none -t "$tag" -f "$GR_ROOT/hack/image/Containerfile" "$ctx" >/dev/null
+"$GR_ROOT/hack/podman.sh" build --quiet --network none --build-arg GR_VERSION="$("$ctx/graceful-rollout" --version | cut -d' ' -f2)" -t "$tag" -f "$GR_ROOT/hack/image/Containerfile" "$ctx" >/dev/null
 # The image this tag named before, now untagged (about 10 MB each).
 "$GR_ROOT/hack/podman.sh" image prune -f >/dev/null
 echo "$tag"

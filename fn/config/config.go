@@ -109,6 +109,8 @@ type Config struct {
 	// LoadBalancer and PDB configure the companions of those names (lb.go).
 	LoadBalancer LoadBalancerConfig
 	PDB          PDBConfig
+	// Output: the report file and how much stderr says (output.go).
+	Output OutputConfig
 }
 
 // FieldError is a config error at one field path.
@@ -316,7 +318,7 @@ func (c *Config) readConfigMap(node *yaml.RNode) Errors {
 		path := "data." + keyName(key)
 		s, ok := byKey[key]
 		if !ok {
-			errs = append(errs, FieldError{path, "unknown setting (known: " + strings.Join(settingKeys(), ", ") + ")"})
+			errs = append(errs, FieldError{path, "unknown setting" + didYouMean(key, settingKeys()) + " (known: " + strings.Join(settingKeys(), ", ") + ")"})
 			continue
 		}
 		v := data.Value.Field(key).Value.YNode()
@@ -371,7 +373,7 @@ func (c *Config) readTyped(node *yaml.RNode) Errors {
 			}
 			s, ok := byPath[rel]
 			if !ok {
-				errs = append(errs, FieldError{path, "unknown field"})
+				errs = append(errs, FieldError{path, "unknown field" + didYouMean(rel, typedPaths())})
 				continue
 			}
 			text, err := scalarOrList(v, s.list)

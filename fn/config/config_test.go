@@ -699,7 +699,7 @@ func TestGraceCap(t *testing.T) {
 	}
 	ap, _ := profile.Lookup("gke-autopilot")
 	if got := (&Config{Profile: ap, Spot: true}).GraceCap(); got != 25 {
-		t.Errorf("gke-autopilot spot cap = %d, want 25 (DESIGN §5)", got)
+		t.Errorf("gke-autopilot spot cap = %d, want 25 (docs/reference.md, Profiles)", got)
 	}
 }
 

@@ -76,7 +76,7 @@ const (
 )
 
 // Retry conditions. The default retries only what never reached the app
-// (DefaultRetryOn); FieldReportRetryOn is story 2's list (DESIGN §1), whose
+// (DefaultRetryOn); FieldReportRetryOn is story 2's list (README), whose
 // reset and gateway-error can repeat a request the app has seen.
 //
 // Sources (istio/istio at the release tags): Istio's own default policy,
@@ -105,7 +105,7 @@ var (
 //   - unavailable: gRPC UNAVAILABLE, what a stopping gRPC server answers to
 //     calls it does not run;
 //   - 503: what the pod's own sidecar answers when it cannot reach the app
-//     (503 UF/URX of a starting app, DESIGN story 2);
+//     (503 UF/URX of a starting app, story 2 of the README);
 //   - reset-before-request (Istio >= 1.23): a reset before the request was
 //     sent upstream.
 func DefaultRetryOn(v Version) []string {
@@ -132,7 +132,7 @@ func UnsafeRetryOn(tokens []string) []string {
 // istio-system" (istio/api mesh/v1alpha1/config.proto).
 const DefaultRootNamespace = "istio-system"
 
-// DefaultIstio is story 2 of DESIGN §1, without its timeouts: a per-try or
+// DefaultIstio is story 2 of the README, without its timeouts: a per-try or
 // route timeout cuts every request slower than it, not only failing ones,
 // so they are opt-in.
 func DefaultIstio() Istio {

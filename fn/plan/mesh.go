@@ -336,7 +336,7 @@ func istioNative(w *Workload, c *config.Config, p *Plan) (bool, string) {
 		return true, "istio.nativeSidecars: true"
 	case "auto":
 		// Native sidecars are Istio's default from 1.27 on Kubernetes
-		// 1.33+ (DESIGN §5); without both versions, assume classic.
+		// 1.33+ (docs/reference.md, Service mesh); without both versions, assume classic.
 		if c.KubernetesVersion.AtLeast(1, 33) && c.MeshVersion.AtLeast(1, 27) {
 			return true, fmt.Sprintf("Istio %s on Kubernetes %s injects native sidecars by default", c.MeshVersion, c.KubernetesVersion)
 		}
@@ -384,7 +384,7 @@ func finishMesh(w *Workload, c *config.Config, p *Plan) {
 		} else {
 			// A classic sidecar gets SIGTERM with the app and lives for
 			// terminationDrainDuration: it must cover the preStop and the
-			// app's shutdown, and the grace period must cover it (DESIGN §4a).
+			// app's shutdown, and the grace period must cover it (docs/concepts.md, The timeline).
 			want := T
 			m.DrainSeconds = want
 			if def && f.IstioDrain != nil && *f.IstioDrain > want {

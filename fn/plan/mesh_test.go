@@ -63,7 +63,7 @@ func TestMesh_WhoIsMeshed(t *testing.T) {
 
 const proxyConfigField = "spec.template.metadata.annotations.proxy.istio.io/config"
 
-// The DESIGN §4a timeline with a classic sidecar: it gets SIGTERM at 0 and
+// The timeline (docs/concepts.md) with a classic sidecar: it gets SIGTERM at 0 and
 // must live until the app is done (drain >= P + D), not past the kill
 // (drain <= T); the grace period covers a longer drain the user wrote.
 func TestMesh_IstioDrain(t *testing.T) {

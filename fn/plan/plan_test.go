@@ -113,11 +113,11 @@ const (
 	graceField = "spec.template.spec.terminationGracePeriodSeconds"
 )
 
-// TestMake_Profiles checks the DESIGN §4a arithmetic for every profile with
+// TestMake_Profiles checks the timeline arithmetic (docs/concepts.md) for every profile with
 // the default config: P from the profile, T = max(P + D, 30), minReady from
 // the profile, a native sleep hook strictly shorter than T.
 func TestMake_Profiles(t *testing.T) {
-	// T by hand from DESIGN §5: the story values 90 (eks-alb: 70 + 20),
+	// T by hand from the profile table (docs/reference.md): the story values 90 (eks-alb: 70 + 20),
 	// 70 (eks-fargate-alb: 60 + 10) and 101 (aks-agic: 90 + 11); the others
 	// are P + D or the API default 30, whichever is larger.
 	wantGrace := map[string]int{
@@ -170,7 +170,7 @@ func TestMake_Profiles(t *testing.T) {
 			}
 		})
 	}
-	// DESIGN §4 / §5: 60 s on the GKE NEG profiles.
+	// docs/reference.md: 60 s on the GKE NEG profiles.
 	for _, name := range []string{"gke-neg", "gke-autopilot"} {
 		if p := Make(web(), cfg(t, name)); p.MinReady != 60 {
 			t.Errorf("%s: MinReady = %d, want 60", name, p.MinReady)

@@ -1,6 +1,6 @@
 package profile
 
-// PathKind is how traffic reaches a workload's pods (DESIGN §4a "Traffic
+// PathKind is how traffic reaches a workload's pods (docs/concepts.md "Traffic
 // paths"). L, the preStop and minReadySeconds belong to the path: behind the
 // platform's load balancer the profile's numbers apply, reached only
 // in-cluster the in-cluster numbers do.

@@ -15,7 +15,7 @@ import (
 
 // Drain is the drain timeout of one load-balancer backend (a Service, or
 // the Services behind one Ingress) and the bounds it must respect, from the
-// plans of every workload behind it (DESIGN §4a): the load balancer should
+// plans of every workload behind it (docs/concepts.md, The timeline): the load balancer should
 // keep in-flight requests at least as long as the app takes to finish them
 // (Low = D) and never after the pod is gone (High = T − L).
 type Drain struct {

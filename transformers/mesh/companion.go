@@ -21,7 +21,7 @@ import (
 type Companion struct{}
 
 const (
-	whyOutlier = "outlierDetection ejects a pod whose connections fail while its app is not ready (503 UR,URX at startup, DESIGN story 2)"
+	whyOutlier = "outlierDetection ejects a pod whose connections fail while its app is not ready (503 UR,URX at startup, story 2 of the README)"
 	whyRetries = "retries resend a request that a starting or stopping pod failed to another pod"
 )
 
@@ -188,7 +188,7 @@ func (r *run) destinationRules(s *inventory.MeshService, svc Service, set config
 		r.serves("DestinationRule", Name(s.Name))
 		r.place(n, s)
 		r.generatedDR++
-		what := fmt.Sprintf("outlierDetection ejects a pod for %s after %d consecutive local-origin failures (connections refused or reset while its app is not ready: 503 UR,URX of DESIGN story 2) or %d gateway errors, checked every %s, at most %d%% of the pods and only while %d%% are healthy",
+		what := fmt.Sprintf("outlierDetection ejects a pod for %s after %d consecutive local-origin failures (connections refused or reset while its app is not ready: 503 UR,URX of story 2 in the README) or %d gateway errors, checked every %s, at most %d%% of the pods and only while %d%% are healthy",
 			o.BaseEjectionTime, o.ConsecutiveLocalOriginFailures, o.ConsecutiveGatewayErrors, o.Interval, o.MaxEjectionPercent, o.MinHealthPercent)
 		if from.kept {
 			what = "outlierDetection as the rule it inherits from sets it (kept: it has its own)"

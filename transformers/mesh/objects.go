@@ -1,4 +1,4 @@
-// Package mesh writes the Istio objects of DESIGN story 2: per Service that
+// Package mesh writes the Istio objects of story 2 (README): per Service that
 // selects a meshed workload, a DestinationRule with outlierDetection and,
 // for HTTP and gRPC Services, a VirtualService with retries. Existing
 // objects for the same host are completed, never duplicated: Istio drops
@@ -55,7 +55,7 @@ func Served(apiVersion string, v config.Version) bool {
 }
 
 // OutlierDetection is the outlierDetection map of the settings, in the
-// order of DESIGN story 2.
+// order of story 2 (README).
 func OutlierDetection(o config.Outlier) *yaml.Node {
 	return mapNode(
 		"splitExternalLocalOriginErrors", boolNode(o.SplitExternalLocalOriginErrors),

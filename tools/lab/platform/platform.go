@@ -42,7 +42,7 @@ type Platform struct {
 	UnhealthyThreshold Num
 	HealthPath         string
 	// Detach: from the endpoint turning not-ready/terminating (or gone) to
-	// the LB no longer sending new requests (L of DESIGN §4a): the LB keeps
+	// the LB no longer sending new requests (L of docs/concepts.md): the LB keeps
 	// sending during it.
 	Detach Num
 	// Drain: after detaching, in-flight requests may finish for this long
@@ -70,7 +70,7 @@ const (
 
 // Sources, cited once each.
 const (
-	srcStory1     = "DESIGN §1 story 1 (~10 s of 503 connection refused on rollout restart; fixed by preStop 20 s)"
+	srcStory1     = "story 1 of the README (~10 s of 503 connection refused on rollout restart; fixed by preStop 20 s)"
 	srcNEGRace    = "kubernetes/ingress-gce#1718 (neg-readiness-reflector: \"NEG is not attached to any Backend Service with health checking. Marking condition True\") and story 1"
 	srcGKEHC      = "GKE docs, Configure Gateway resources using Policies: HealthCheckPolicy defaults checkIntervalSec 5, timeoutSec 5, healthyThreshold 2, unhealthyThreshold 2"
 	srcGKEDrain   = "GKE docs, GCPBackendPolicy connectionDraining.drainingTimeoutSec (default 0: draining off)"
