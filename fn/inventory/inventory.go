@@ -61,6 +61,9 @@ type Index struct {
 	claims map[string]bool
 	// canaries are the Flagger Canaries of the input (flagger.go).
 	canaries []*canary
+	// istioEntries: gateway-bound VirtualService routes by the key of the
+	// Service host they send to (istio_entry.go).
+	istioEntries map[string][]istioEntry
 	// lb indexes load balancers and disruption budgets (lb.go).
 	lb *LB
 	// mesh indexes Services, VirtualServices and DestinationRules (mesh.go).
@@ -155,6 +158,7 @@ func New(items []*yaml.RNode) *Index {
 		ix.indexPaths(o)
 		ix.indexMultiCluster(o)
 		ix.indexFlagger(o)
+		ix.indexIstioEntries(o)
 		ix.indexMesh(o)
 		switch {
 		case IsWorkload(o.APIVersion, o.Kind):
@@ -181,7 +185,7 @@ func New(items []*yaml.RNode) *Index {
 			ix.hpas[Key(o.Namespace, kind+"/"+name)] = minR
 		}
 	}
-	ix.InputHasEntries = ix.LB().hasEntries()
+	ix.InputHasEntries = ix.LB().hasEntries() || len(ix.istioEntries) > 0
 	ix.linkWorkloadRefs()
 	for _, w := range ix.Workloads {
 		ix.link(w)

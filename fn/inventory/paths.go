@@ -124,6 +124,7 @@ func (ix *Index) linkPaths(w *Workload) {
 	f.InputHasEntries = ix.InputHasEntries
 	for _, name := range f.Services {
 		key := Key(w.Namespace, name)
+		f.Paths = append(f.Paths, ix.istioPaths(w.Namespace, name)...)
 		s := lb.Services[key]
 		if s == nil {
 			continue
