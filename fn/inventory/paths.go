@@ -165,6 +165,17 @@ func (ix *Index) linkPaths(w *Workload) {
 		}
 	}
 	f.Paths = append(f.Paths, lb.multiClusterPaths(w)...)
+	// One entry that sends to several Services of the pods (a canary's
+	// stable and canary Services) is one path.
+	seen := map[string]bool{}
+	paths := f.Paths[:0]
+	for _, p := range f.Paths {
+		if k := string(p.Kind) + "\x00" + p.Via; !seen[k] {
+			seen[k] = true
+			paths = append(paths, p)
+		}
+	}
+	f.Paths = paths
 	sort.Strings(f.TargetGroupBindings)
 	sort.Strings(f.InstanceTargetGroups)
 }
