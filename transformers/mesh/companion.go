@@ -61,7 +61,13 @@ func (Companion) Apply(c *companion.Context) error {
 			}
 		}
 	}
-	for s, ws := range noWaypoint {
+	ambientOnly := make([]*inventory.MeshService, 0, len(noWaypoint))
+	for s := range noWaypoint {
+		ambientOnly = append(ambientOnly, s)
+	}
+	sort.Slice(ambientOnly, func(i, j int) bool { return ambientOnly[i].Item < ambientOnly[j].Item })
+	for _, s := range ambientOnly {
+		ws := noWaypoint[s]
 		if _, served := workloads[s]; served {
 			continue
 		}
