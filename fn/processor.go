@@ -126,8 +126,10 @@ func (r *run) flattenList(n *yaml.RNode) []*yaml.RNode {
 }
 
 func listWhere(path map[string]string) string {
-	for _, v := range path {
-		return " in " + v
+	for _, k := range []string{kioutil.PathAnnotation, kioutil.LegacyPathAnnotation} {
+		if v := path[k]; v != "" {
+			return " in " + v
+		}
 	}
 	return ""
 }
