@@ -130,3 +130,19 @@ func TestStreamKeepsUnchangedText(t *testing.T) {
 		t.Errorf("the Deployment was not planned:\n%s", out.String())
 	}
 }
+
+// A v1 List (kubectl get -o yaml) through a Helm post-renderer or a pipe is
+// planned item by item, as kustomize flattens it, and said so.
+func TestStreamList(t *testing.T) {
+	in := "apiVersion: v1\nkind: List\nitems:\n- apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: web}\n  spec:\n    replicas: 2\n    selector: {matchLabels: {app: web}}\n    template:\n      metadata: {labels: {app: web}}\n      spec:\n        containers: [{name: web, image: nginx, ports: [{containerPort: 80}]}]\n- apiVersion: v1\n  kind: Service\n  metadata: {name: web}\n  spec: {selector: {app: web}, ports: [{port: 80}]}\n"
+	var out, errb bytes.Buffer
+	if err := Stream([]byte(in), []string{"profile=generic"}, &out, &errb, Process); err != nil {
+		t.Fatalf("Stream: %v\n%s", err, errb.String())
+	}
+	if strings.Contains(out.String(), "kind: List") || !strings.Contains(out.String(), "sleep:") || strings.Count(out.String(), "\nkind: ") < 2 {
+		t.Errorf("the List was not flattened and planned:\n%s", out.String())
+	}
+	if !strings.Contains(errb.String(), "a v1 List was flattened into its 2 items") {
+		t.Errorf("stderr does not say the List was flattened:\n%s", errb.String())
+	}
+}
