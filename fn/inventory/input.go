@@ -12,38 +12,77 @@ import (
 // checkYAML reports duplicate mapping keys (YAML forbids them; decoders
 // differ: the API server keeps the last, strict clients refuse) and YAML
 // merge keys (<<: *base), whose inherited fields this function does not
-// read, anywhere in an object.
-func checkYAML(r *reader, n *yaml.Node, path []string) {
+// read, anywhere in an object. It walks with one reused stack of steps; a
+// finding's path is rendered only then.
+func checkYAML(r *reader, n *yaml.Node) {
+	w := yamlWalk{r: r}
+	w.walk(n)
+}
+
+type yamlWalk struct {
+	r     *reader
+	steps []yamlStep
+}
+
+// yamlStep is one key (index -1) or list index on the way down.
+type yamlStep struct {
+	key   string
+	index int
+}
+
+func (w *yamlWalk) walk(n *yaml.Node) {
 	switch n.Kind {
-	case yaml.MappingNode:
-		seen := map[string]bool{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if k.Tag == "!!merge" || (k.Value == "<<" && k.Style == 0 && k.Tag != "!!str") {
-				r.fail(path, "a YAML merge key (<<) inherits fields this function does not read (a preStop or a probe would be overlooked); write the fields out")
-				continue
-			}
-			if seen[k.Value] {
-				r.fail(append(append([]string{}, path...), k.Value), "duplicate key: YAML forbids it and readers differ (the API server keeps the last, strict clients refuse the object); keep one")
-			}
-			seen[k.Value] = true
-			checkYAML(r, v, append(append([]string{}, path...), k.Value))
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			w.walk(c)
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
-			p := append([]string{}, path...)
-			if len(p) > 0 {
-				p[len(p)-1] += "[" + strconv.Itoa(i) + "]"
-			} else {
-				p = append(p, "["+strconv.Itoa(i)+"]")
+			if c.Kind == yaml.MappingNode || c.Kind == yaml.SequenceNode {
+				w.steps = append(w.steps, yamlStep{index: i})
+				w.walk(c)
+				w.steps = w.steps[:len(w.steps)-1]
 			}
-			checkYAML(r, c, p)
 		}
-	case yaml.DocumentNode:
-		for _, c := range n.Content {
-			checkYAML(r, c, path)
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Tag == "!!merge" || (k.Value == "<<" && k.Style == 0 && k.Tag != "!!str") {
+				w.r.fail(w.path(), "a YAML merge key (<<) inherits fields this function does not read (a preStop or a probe would be overlooked); write the fields out")
+				continue
+			}
+			w.steps = append(w.steps, yamlStep{key: k.Value, index: -1})
+			for j := 0; j < i; j += 2 {
+				if n.Content[j].Value == k.Value {
+					w.r.fail(w.path(), "duplicate key: YAML forbids it and readers differ (the API server keeps the last, strict clients refuse the object); keep one")
+					break
+				}
+			}
+			if v.Kind == yaml.MappingNode || v.Kind == yaml.SequenceNode {
+				w.walk(v)
+			}
+			w.steps = w.steps[:len(w.steps)-1]
 		}
 	}
+}
+
+// path renders the steps as reader paths: keys, with [i] on the key of a
+// list.
+func (w *yamlWalk) path() []string {
+	var out []string
+	for _, s := range w.steps {
+		if s.index < 0 {
+			out = append(out, s.key)
+			continue
+		}
+		idx := "[" + strconv.Itoa(s.index) + "]"
+		if len(out) > 0 {
+			out[len(out)-1] += idx
+		} else {
+			out = append(out, idx)
+		}
+	}
+	return out
 }
 
 // checkPodTemplate reports what the API server rejects in a pod template:

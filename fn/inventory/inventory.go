@@ -111,7 +111,7 @@ func checkShapes(r *reader, o *Object) {
 	if IsWorkload(o.APIVersion, o.Kind) {
 		checkPodTemplate(r, walk(y, "spec", "template", "spec"))
 	}
-	checkYAML(r, y, nil)
+	checkYAML(r, y)
 	checkMeshShapes(r, o)
 }
 
