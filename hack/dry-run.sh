@@ -45,7 +45,8 @@ for doc in re.split(r"^---[ \t]*(?:#.*)?$", open(src).read(), flags=re.M):
     if (obj.get("kind"), str(obj.get("apiVersion", "")).split("/")[0]) in {
         ("MultiClusterIngress", "networking.gke.io"), ("MultiClusterService", "networking.gke.io"),
         ("ServiceExport", "net.gke.io"), ("ServiceImport", "net.gke.io"),
-        ("LoadBalancerConfiguration", "gateway.k8s.aws"),
+        ("LoadBalancerConfiguration", "gateway.k8s.aws"), ("IngressClassParams", "eks.amazonaws.com"),
+        ("Canary", "flagger.app"), ("CloneSet", "apps.kruise.io"),
     }:
         print("skipped (read only, no published CRD):", obj.get("kind"), meta.get("name"), file=sys.stderr)
         continue
