@@ -101,7 +101,7 @@ func (ix *Index) linkFlagger(w *Workload) {
 				continue
 			}
 			// An Istio Gateway: served by an Istio ingress gateway.
-			f.Paths = append(f.Paths, plan.Path{Kind: profile.PathGateway, Via: via + " (Istio Gateway " + g + ")", Class: "istio", Controller: "istio.io/gateway-controller", ClassKnown: true})
+			f.Paths = append(f.Paths, plan.Path{Kind: profile.PathGateway, Via: via + " (Istio Gateway " + g + ")", Class: "istio", Controller: "istio.io/gateway-controller", ClassKnown: true, ClassWhat: "an Istio Gateway"})
 		}
 		for _, g := range c.gatewayRefs {
 			class, known := lb.Gateways[g]

@@ -59,7 +59,7 @@ func (ix *Index) istioPaths(namespace, service string) []plan.Path {
 			}
 			seen[e.vs] = true
 			out = append(out, plan.Path{
-				Kind: profile.PathGateway, Class: "istio", Controller: "istio.io/gateway-controller", ClassKnown: true,
+				Kind: profile.PathGateway, Class: "istio", Controller: "istio.io/gateway-controller", ClassKnown: true, ClassWhat: "an Istio Gateway",
 				Via: "VirtualService " + shown(e.vs.Namespace, e.vs.Name) + " (Istio Gateway " + e.gateways[0] + ")",
 			})
 		}

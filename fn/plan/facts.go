@@ -145,6 +145,10 @@ type Path struct {
 	// is not in the input.
 	Class, Controller string
 	ClassKnown        bool
+	// ClassWhat names what Class is in results when it is not the kind's
+	// usual class object ("" for IngressClass, GatewayClass,
+	// loadBalancerClass): "Istio Gateway" for an Istio gateway route.
+	ClassWhat string
 	// RequestTimeout is the longest a request may run through this entry
 	// (AGIC request-timeout, ALB idle timeout), 0 when the object does not
 	// say; RequestTimeoutField names where it was read.

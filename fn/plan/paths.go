@@ -152,6 +152,9 @@ func pathRow(path Path, prof profile.Profile) (profile.Profile, string, rowNote)
 	}
 	q := prof.Timeline(ctl)
 	switch {
+	case ctl.InCluster() && path.ClassWhat != "":
+		// The path names the entry already ("Istio Gateway x").
+		return q, " (" + ctl.Name + ", an in-cluster proxy)", rowNote{}
 	case ctl.InCluster():
 		return q, " (" + name + ": " + ctl.Name + ", an in-cluster proxy)", rowNote{}
 	case ctl.Platform != prof.Platform:
@@ -169,6 +172,9 @@ func pathRow(path Path, prof profile.Profile) (profile.Profile, string, rowNote)
 
 // classNote names the class of a path as results show it.
 func classNote(kind profile.EntryKind, path Path) string {
+	if path.ClassWhat != "" {
+		return path.ClassWhat
+	}
 	what := map[profile.EntryKind]string{profile.EntryIngress: "Ingress class", profile.EntryGateway: "GatewayClass", profile.EntryService: "loadBalancerClass"}[kind]
 	s := fmt.Sprintf("%s %q", what, path.Class)
 	if path.Controller != "" {
