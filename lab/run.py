@@ -12,6 +12,9 @@ lab/out/results.json (and raw data to lab/out/raw/).
 Environment: LAB_SCALE (default 1), LAB_SCENARIOS=a,b, LAB_MANIFESTS=DIR with
 LAB_PROFILE=NAME (a user's own manifests, as scenario "custom"), LAB_RATE
 (requests per second, default 50), LAB_APPEND=1 (keep other scenarios' results), LAB_DIR, GR_CACHE, GR_FN (the function).
+Stress: LAB_DELAY_FACTOR=F multiplies every load-balancer attach and detach
+delay, LAB_JITTER=J draws each event's delay with p95/median = J, seeded by
+LAB_SEED (default 1); the same for input and output.
 """
 import copy
 import json
@@ -30,6 +33,7 @@ import yaml
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from scenarios import APP, SCENARIOS  # noqa: E402
 import fit  # noqa: E402
+import floor  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.environ.get("GR_CACHE", os.path.expanduser("~/.cache/graceful-rollout"))
@@ -39,6 +43,9 @@ OUT = os.environ.get("LAB_OUT", os.path.join(ROOT, "lab", "out"))
 FN = os.environ.get("GR_FN", os.path.join(ROOT, "bin", "graceful-rollout"))
 SCALE = float(os.environ.get("LAB_SCALE", "1") or 1)
 RATE = int(os.environ.get("LAB_RATE", "50"))
+DELAY_FACTOR = float(os.environ.get("LAB_DELAY_FACTOR", "1") or 1)
+JITTER = float(os.environ.get("LAB_JITTER", "1") or 1)
+SEED = int(os.environ.get("LAB_SEED", "1") or 1)
 KUBECONFIG = os.path.join(LAB, "etc", "admin.kubeconfig")
 ENV = dict(os.environ, KUBECONFIG=KUBECONFIG)
 WORKLOAD_KINDS = fit.WORKLOAD_KINDS
@@ -545,6 +552,22 @@ def wait_tcp(target, timeout):
     return False
 
 
+def lb_events(path):
+    """lbsim's events with epoch times (none when it did not run)."""
+    out = []
+    if not os.path.exists(path):
+        return out
+    for line in open(path):
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        e["t"] = parse_t(e.get("t"))
+        if e["t"] is not None:
+            out.append(e)
+    return out
+
+
 def run_one(sc, variant):
     name = sc["name"]
     work = os.path.join(OUT, "raw", name, variant)
@@ -552,7 +575,9 @@ def run_one(sc, variant):
     os.makedirs(work)
     ns = ("gr-lab-" + name)[:55].rstrip("-") + "-" + variant[:3]
     res = dict(scenario=name, kind=sc["kind"], variant=variant, requests=0, failed={},
-               rollout_seconds=None, completed=False, scale=SCALE)
+               rollout_seconds=None, floor_seconds=None, completed=False, scale=SCALE,
+               delay_factor=DELAY_FACTOR, jitter=JITTER, seed=SEED,
+               calibrated=bool(sc.get("calibrated")) and variant == "output")
     log("%s/%s: render" % (name, variant))
     docs = render(sc, variant, work)
     docs, notes = fit.fit(docs, APP)
@@ -574,6 +599,7 @@ def run_one(sc, variant):
     kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=true", "--timeout=300s", check=False)
     rec = Recorder(ns, work)
     procs = {}
+    phases = {}
     try:
         kubectl("apply", "-f", os.path.join(work, "applied.yaml"))
         # The namespace exists now; watch it from before the first pod runs.
@@ -596,6 +622,8 @@ def run_one(sc, variant):
                    "-scale", "%g" % SCALE, "-events", os.path.join(work, "lbsim.jsonl")]
             if sc["platform"].startswith("aws"):
                 cmd += ["-tgb", tgb_name(sc)]
+            cmd += ["-delay-factor", "%g" % DELAY_FACTOR, "-jitter", "%g" % JITTER, "-seed", str(SEED)]
+            cmd += sc.get("lbsim_args") or []
             lb = subprocess.Popen(cmd, stdout=open(os.path.join(work, "lbsim.log"), "w"),
                                   stderr=subprocess.STDOUT, start_new_session=True)
             procs["lbsim"] = lb
@@ -617,7 +645,6 @@ def run_one(sc, variant):
         settle = max(2.0, 10 / SCALE)
         t_load = now()
         time.sleep(settle)
-        phases = {}
         ok = True
         for action in sc["actions"]:
             log("%s/%s: %s" % (name, variant, action))
@@ -657,11 +684,17 @@ def run_one(sc, variant):
         rec.close()
         with open(os.path.join(work, "events.json"), "w") as f:
             json.dump(sorted(rec.events, key=lambda e: e["t"]), f, indent=0)
+        if "restart" in phases:
+            res["floor_seconds"] = floor.floor_seconds(
+                [o for o in docs if o.get("kind") in WORKLOAD_KINDS], rec.events,
+                lb_events(os.path.join(work, "lbsim.jsonl")),
+                phases["restart"]["start"], phases["restart"]["end"])
         kubectl("delete", "namespace", ns, "--wait=true", "--timeout=300s", check=False)
     with open(os.path.join(work, "result.json"), "w") as f:
         json.dump(res, f, indent=1)
-    log("%s/%s: requests=%s failed=%s rollout=%ss completed=%s" % (
-        name, variant, res["requests"], res["failed"], res["rollout_seconds"], res["completed"]))
+    log("%s/%s: requests=%s failed=%s rollout=%ss floor=%ss completed=%s" % (
+        name, variant, res["requests"], res["failed"], res["rollout_seconds"], res["floor_seconds"],
+        res["completed"]))
     return res
 
 
