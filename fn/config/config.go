@@ -109,6 +109,8 @@ type Config struct {
 	// LoadBalancer and PDB configure the companions of those names (lb.go).
 	LoadBalancer LoadBalancerConfig
 	PDB          PDBConfig
+	// Measured: figures measured on the user's cluster (measured.go).
+	Measured Measurement
 }
 
 // FieldError is a config error at one field path.
@@ -401,6 +403,7 @@ func (c *Config) validate() Errors {
 	}
 	errs = append(errs, c.validateLB()...)
 	errs = append(errs, c.validateMesh()...)
+	errs = append(errs, c.validateMeasured()...)
 	return errs
 }
 
@@ -492,7 +495,7 @@ func settingKeys() []string {
 		keys[i] = s.key
 	}
 	sort.Strings(keys)
-	return keys
+	return collapseMeasured(keys)
 }
 
 // parseReleaseVersion reads a Kubernetes or mesh version. Versions 1.0-1.9
