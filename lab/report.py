@@ -164,11 +164,23 @@ def main():
     sys.stdout.write(table(results))
     if "--check" in sys.argv:
         bad = [r for r in results if not r.get("completed") or
-               (r["variant"] == "output" and sum((r.get("failed") or {}).values()))]
+               (r["variant"] != "input" and sum((r.get("failed") or {}).values()))]
         for r in bad:
             print("lab: FAIL %s/%s: failed %s, completed %s %s" % (
                 r["scenario"], r["variant"], fmt_failed(r.get("failed")), r.get("completed"),
                 r.get("error", "")), file=sys.stderr)
+        cal = os.path.join(OUT, "calibrate.json")
+        if any(r.get("kind") == "calibrate" for r in results) and os.path.exists(cal):
+            for c in json.load(open(cal)):
+                print("lab: calibrate %s: true p95 attach %s detach %s, measured %s %s (%s samples): %s; "
+                      "calibrated output failed %s, rollout %s s, floor %s s (default output %s s): %s" % (
+                          c["path"], c["true"]["attach_seconds"], c["true"]["detach_seconds"],
+                          c["measured"]["attach_seconds"], c["measured"]["detach_seconds"], c["samples"],
+                          "within" if c["attach_ok"] and c["detach_ok"] else "OUT OF BOUNDS",
+                          c.get("calibrated_failed"), c.get("calibrated_rollout_seconds"), c.get("floor_seconds"),
+                          c.get("default_rollout_seconds"), "ok" if c.get("ok") else "FAIL"), file=sys.stderr)
+                if not c.get("ok"):
+                    bad.append(c)
         if bad:
             sys.exit(1)
 
