@@ -90,7 +90,23 @@ func overlay(path, cluster string, date time.Time, s summary) string {
 		fmt.Fprintf(&b, "      attachSeconds: %g\n", round1(s.AttachP95))
 	}
 	fmt.Fprintf(&b, "      detachSeconds: %g\n      marginSeconds: %g\n      samples: %d\n", round1(s.DetachP95), s.Margin, len(s.Detach))
+	b.WriteString("# The same as flat keys (a ConfigMap functionConfig, kpt fn eval -- k=v):\n#  ")
+	for _, kv := range flatKeys(path, cluster, date, s) {
+		b.WriteString(" " + kv)
+	}
+	b.WriteString("\n")
 	return b.String()
+}
+
+// flatKeys are the overlay's settings as ConfigMap keys.
+func flatKeys(path, cluster string, date time.Time, s summary) []string {
+	k := "measured." + path + "."
+	out := []string{"measured.cluster=" + cluster, "measured.date=" + date.UTC().Format(time.DateOnly)}
+	if len(s.Attach) > 0 {
+		out = append(out, fmt.Sprintf("%sattachSeconds=%g", k, round1(s.AttachP95)))
+	}
+	return append(out, fmt.Sprintf("%sdetachSeconds=%g", k, round1(s.DetachP95)),
+		fmt.Sprintf("%smarginSeconds=%g", k, s.Margin), fmt.Sprintf("%ssamples=%d", k, len(s.Detach)))
 }
 
 // table prints the samples and the summary.

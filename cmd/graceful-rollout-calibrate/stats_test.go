@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +27,8 @@ func TestSummarizeAndOverlay(t *testing.T) {
 		t.Fatalf("margin %g, attach p95 %g", s.Margin, s.AttachP95)
 	}
 	out := overlay("gke-neg", "lab", time.Date(2026, 12, 5, 18, 0, 0, 0, time.UTC), s)
-	for _, want := range []string{"kind: GracefulRollout", `date: "2026-12-05"`, "    gke-neg:\n      attachSeconds: 19.1\n      detachSeconds: 9.5\n      marginSeconds: 4.8\n      samples: 20\n"} {
+	for _, want := range []string{"kind: GracefulRollout", `date: "2026-12-05"`, "    gke-neg:\n      attachSeconds: 19.1\n      detachSeconds: 9.5\n      marginSeconds: 4.8\n      samples: 20\n",
+		"measured.cluster=lab measured.date=2026-12-05 measured.gke-neg.attachSeconds=19.1 measured.gke-neg.detachSeconds=9.5 measured.gke-neg.marginSeconds=4.8 measured.gke-neg.samples=20"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("overlay lacks %q:\n%s", want, out)
 		}
@@ -72,5 +74,23 @@ func TestOptions(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%v: %v, want %q", a, err, want)
 		}
+	}
+}
+
+// The overlay the command writes is the file fn/config's tests parse with
+// the function's own config parser (TestCalibrateOverlay there).
+func TestOverlayGolden(t *testing.T) {
+	var ss []sample
+	for i := 1; i <= 20; i++ {
+		ss = append(ss, sample{Attach: float64(i) / 2, Detach: float64(i)})
+	}
+	got := overlay("gke-neg", "prod-eu", time.Date(2026, 12, 5, 18, 0, 0, 0, time.UTC), summarize(ss, 0.25, 2))
+	const golden = "../../fn/config/testdata/calibrate-overlay.yaml"
+	if os.Getenv("UPDATE") != "" {
+		os.WriteFile(golden, []byte(got), 0o644)
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil || string(want) != got {
+		t.Fatalf("overlay differs from %s (UPDATE=1 rewrites it):\n%s", golden, got)
 	}
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -74,5 +75,22 @@ func TestMeasuredErrors(t *testing.T) {
 	_, err = parse(t, "apiVersion: v1\nkind: ConfigMap\ndata:\n  nope: x\n")
 	if err == nil || strings.Count(err.Error(), "measured.") != 3 {
 		t.Errorf("known settings: %v", err)
+	}
+}
+
+// The overlay graceful-rollout-calibrate writes (its test keeps this file
+// in step) is a functionConfig the function reads.
+func TestCalibrateOverlay(t *testing.T) {
+	b, err := os.ReadFile("testdata/calibrate-overlay.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := parse(t, string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := c.Measured.For("gke-neg")
+	if m == nil || m.Attach == nil || m.Detach == nil || *m.Detach != 19.1 || *m.Margin != 4.8 || m.Samples != 20 || c.Measured.Source() != "measured on cluster prod-eu on 2026-12-05" {
+		t.Fatalf("overlay read as %+v (%s)", m, c.Measured.Source())
 	}
 }
