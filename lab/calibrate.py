@@ -152,11 +152,15 @@ def measure(r, c, h, samples):
     return m, evs
 
 
-def run(r, seed, samples):
-    """Scenario calibrate; returns (results, checks)."""
+def run(r, seed, samples, paths=None, variants=("input", "output", "calibrated")):
+    """Scenario calibrate; returns (results, checks). paths limits the
+    paths measured, variants the story's runs (make test: gke-neg,
+    calibrated only)."""
     out, results = [], []
     scs = {s["name"]: s for s in r.SCENARIOS}
     for c in CALIBRATE:
+        if paths and c["path"] not in paths:
+            continue
         h = hidden_table(c, seed)
         m, evs = measure(r, c, h, samples)
         true = true_figures(evs, c["gate_at"])
@@ -183,7 +187,7 @@ def run(r, seed, samples):
             extra.append("measured.%s.attachSeconds=%g" % (c["path"], round(measured["attach_seconds"] * r.SCALE, 1)))
         entry["overlay_args"] = extra
         runs = {}
-        for variant in ("input", "output", "calibrated"):
+        for variant in variants:
             s = dict(sc, extra_config=extra if variant == "calibrated" else None)
             res = r.run_one(s, variant)
             results.append(res)
@@ -192,7 +196,7 @@ def run(r, seed, samples):
         entry["calibrated_failed"] = sum((cal.get("failed") or {}).values())
         entry["calibrated_rollout_seconds"] = cal.get("rollout_seconds")
         entry["floor_seconds"] = cal.get("floor_seconds")
-        entry["default_rollout_seconds"] = runs["output"].get("rollout_seconds")
+        entry["default_rollout_seconds"] = (runs.get("output") or {}).get("rollout_seconds")
         entry["rollout_ok"] = bool(cal.get("rollout_seconds") and cal.get("floor_seconds") and
                                    cal["rollout_seconds"] <= 1.5 * cal["floor_seconds"])
         entry["ok"] = (entry["attach_ok"] and entry["detach_ok"] and entry["calibrated_failed"] == 0

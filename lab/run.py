@@ -765,8 +765,10 @@ def main():
         # Not one of the scenarios of the full set: it runs when named.
         import calibrate
         os.makedirs(OUT, exist_ok=True)
-        results, checks = calibrate.run(sys.modules[__name__], SEED,
-                                        int(os.environ.get("LAB_CALIBRATE_SAMPLES", "20")))
+        results, checks = calibrate.run(
+            sys.modules[__name__], SEED, int(os.environ.get("LAB_CALIBRATE_SAMPLES", "20")),
+            [p for p in os.environ.get("LAB_CALIBRATE_PATHS", "").split(",") if p],
+            [v for v in os.environ.get("LAB_CALIBRATE_VARIANTS", "input,output,calibrated").split(",") if v])
         with open(os.path.join(OUT, "results.json"), "w") as f:
             json.dump(results, f, indent=1)
         want.remove("calibrate")
