@@ -56,9 +56,15 @@ lab:
 	hack/lab.sh
 
 # The lab's time-scaled subset (story 1 and the generic path, input and
-# output); fails when the output drops a request or a rollout does not finish.
+# output; calibrate on the GKE NEG path, 8 samples, and story 1 planned with
+# its overlay); fails when an output drops a request, a rollout does not
+# finish, a measured p95 is out of bounds or the calibrated rollout takes
+# more than 1.5 x floor_seconds.
 lab-test:
-	LAB_OUT=$${LAB_OUT:-$(GR_CACHE)/lab-test-out} LAB_SCALE=$${LAB_SCALE:-4} LAB_SCENARIOS=$${LAB_SCENARIOS:-story1-gke-gateway,path-generic} hack/lab.sh --check
+	LAB_OUT=$${LAB_OUT:-$(GR_CACHE)/lab-test-out} LAB_SCALE=$${LAB_SCALE:-4} \
+	LAB_SCENARIOS=$${LAB_SCENARIOS:-story1-gke-gateway,path-generic,calibrate} \
+	LAB_CALIBRATE_SAMPLES=$${LAB_CALIBRATE_SAMPLES:-8} LAB_CALIBRATE_PATHS=$${LAB_CALIBRATE_PATHS:-gke-neg} \
+	LAB_CALIBRATE_VARIANTS=$${LAB_CALIBRATE_VARIANTS:-calibrated} hack/lab.sh --check
 
 demo: build
 	hack/demo.sh
