@@ -3,8 +3,9 @@
 For the same rollout at the same surge, the floor is what no manifest can go
 below: each wave's new pods start (created -> Ready) and the load balancer
 attaches them and passes its health checks (lbsim's target-healthy), then the
-next wave starts. Per workload: waves x the median time from a new pod's
-creation to serving (Ready, and healthy in the LB when the LB reports it);
+next wave starts. Per workload: waves x the mean time from a new pod's
+creation to serving (Ready, and healthy in the LB when the LB reports it;
+with one pod per wave, the sum of the waves' times);
 with several workloads rolled together, the slowest. rollout_seconds over
 floor_seconds is then what the manifests' own waits (minReadySeconds,
 gates) add on top of the platform.
@@ -86,6 +87,6 @@ def floor_seconds(workloads, events, lb_events, since, until):
         times = startup_times(events, lb_events, mine, since, until)
         if not times:
             continue
-        f = waves(obj) * statistics.median(times)
+        f = waves(obj) * statistics.mean(times)
         best = f if best is None else max(best, f)
     return None if best is None else round(best, 1)

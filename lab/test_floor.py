@@ -40,11 +40,11 @@ class FloorTest(unittest.TestCase):
         self.assertEqual(floor.floor_seconds([w], ev, lb, 90, 200), 15.0)   # 3 waves x 5 s
         # Without an LB health event, Ready counts.
         self.assertEqual(floor.floor_seconds([w], ev, [], 90, 200), 6.0)
-        # A slower pod moves the median, the slowest workload wins.
+        # A slower pod counts in its wave: 5 + 9 + 5 s.
         lb[1] = dict(t=119, event="target-healthy", pod="web-new-1")
-        self.assertEqual(floor.floor_seconds([w], ev, lb, 90, 200), 15.0)
+        self.assertEqual(floor.floor_seconds([w], ev, lb, 90, 200), 19.0)
         lb[2] = dict(t=129, event="target-healthy", pod="web-new-2")
-        self.assertEqual(floor.floor_seconds([w], ev, lb, 90, 200), 27.0)
+        self.assertEqual(floor.floor_seconds([w], ev, lb, 90, 200), 23.0)
         # Pods outside the restart window, or never Ready, do not count.
         self.assertIsNone(floor.floor_seconds([w], ev, lb, 300, 400))
         self.assertIsNone(floor.floor_seconds([deploy(3, name="api")], ev, lb, 90, 200))
