@@ -165,7 +165,7 @@ def run(r, seed, samples, paths=None, variants=("input", "output", "calibrated")
         m, evs = measure(r, c, h, samples)
         true = true_figures(evs, c["gate_at"])
         measured = dict(attach_seconds=m.get("attachSeconds"), detach_seconds=m.get("detachSeconds"))
-        entry = dict(path=c["path"], samples=m.get("samples"), scale=r.SCALE,
+        entry = dict(path=c["path"], story=c["story"], samples=m.get("samples"), scale=r.SCALE,
                      true=dict(attach_seconds=rnd(true["attach_seconds"]), detach_seconds=rnd(true["detach_seconds"])),
                      measured=measured, margin_seconds=m.get("marginSeconds"),
                      hidden=dict(h, note="lbsim's table at LAB_SCALE=1 seconds; every figure above is in the lab's scaled seconds"),

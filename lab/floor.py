@@ -90,3 +90,45 @@ def floor_seconds(workloads, events, lb_events, since, until):
         f = waves(obj) * statistics.mean(times)
         best = f if best is None else max(best, f)
     return None if best is None else round(best, 1)
+
+
+def recompute(out):
+    """Recompute floor_seconds of OUT/results.json (and the calibrate
+    checks of OUT/calibrate.json) from the raw data of the runs:
+    python3 lab/floor.py OUT."""
+    import json
+    import os
+    import yaml
+    from run import lb_events
+    path = os.path.join(out, "results.json")
+    results = json.load(open(path))
+    for r in results:
+        d = os.path.join(out, "raw", r["scenario"], r["variant"])
+        if "restart" not in (r.get("phases") or {}) or not os.path.exists(os.path.join(d, "events.json")):
+            continue
+        docs = [o for o in yaml.safe_load_all(open(os.path.join(d, "applied.yaml"))) if o]
+        ph = r["phases"]["restart"]
+        r["floor_seconds"] = floor_seconds(
+            [o for o in docs if o.get("kind") in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Rollout")],
+            json.load(open(os.path.join(d, "events.json"))), lb_events(os.path.join(d, "lbsim.jsonl")),
+            r["t0"] + ph["start"], r["t0"] + ph["end"])
+    json.dump(results, open(path, "w"), indent=1)
+    cal = os.path.join(out, "calibrate.json")
+    if os.path.exists(cal):
+        entries = json.load(open(cal))
+        for c in entries:
+            r = next((x for x in results if x["scenario"].endswith(c.get("story", "")) and x["variant"] == "calibrated"
+                      and x["scenario"].startswith("calibrate-")), None)
+            if r is None:
+                continue
+            c["floor_seconds"] = r["floor_seconds"]
+            c["rollout_ok"] = bool(r.get("rollout_seconds") and r.get("floor_seconds") and
+                                   r["rollout_seconds"] <= 1.5 * r["floor_seconds"])
+            c["ok"] = (c["attach_ok"] and c["detach_ok"] and c["calibrated_failed"] == 0
+                       and r.get("completed") and c["rollout_ok"])
+        json.dump(entries, open(cal, "w"), indent=1)
+
+
+if __name__ == "__main__":
+    import sys
+    recompute(sys.argv[1])
