@@ -116,9 +116,11 @@ def recompute(out):
     cal = os.path.join(out, "calibrate.json")
     if os.path.exists(cal):
         entries = json.load(open(cal))
+        from calibrate import CALIBRATE
+        stories = {x["path"]: x["story"] for x in CALIBRATE}
         for c in entries:
-            r = next((x for x in results if x["scenario"].endswith(c.get("story", "")) and x["variant"] == "calibrated"
-                      and x["scenario"].startswith("calibrate-")), None)
+            story = c.get("story") or stories[c["path"]]
+            r = next((x for x in results if x["scenario"] == "calibrate-" + story and x["variant"] == "calibrated"), None)
             if r is None:
                 continue
             c["floor_seconds"] = r["floor_seconds"]
