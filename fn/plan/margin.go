@@ -125,7 +125,10 @@ func useMeasured(c *config.Config, p *Plan, prof profile.Profile) profile.Profil
 		prof.PreStopSeconds = ceil(f.Detach + f.Margin)
 		p.LBStop = prof.LBStopSeconds
 	}
-	if m.Attach != nil {
+	// A gate that holds new pods until the LB reports them healthy (AWS
+	// target health) already waits as long as the LB takes: minReadySeconds
+	// stays the profile's.
+	if m.Attach != nil && f.GateAt != "healthy" {
 		prof.MinReadySeconds = ceil(f.Serve + f.Margin)
 	}
 	return prof
@@ -237,7 +240,7 @@ func MarginLine(p *Plan) string {
 	}
 	serve := m.ServeAfterReady()
 	switch {
-	case m.GateAt == "healthy" && !m.Measured:
+	case m.GateAt == "healthy":
 		b.WriteString("; new pods wait for the LB's readiness gate (healthy), so no start-up margin is needed")
 	case serve == 0 && p.MinReady == 0:
 		fmt.Fprintf(&b, "; new pods receive requests from %s once Ready", sender)

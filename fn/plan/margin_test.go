@@ -64,6 +64,13 @@ func TestMargin(t *testing.T) {
 			preStop: 25, minRdy: 60, lbStop: 20, detachM: 5, attachM: 0, waves: 3, perWave: 60,
 		},
 		{
+			// The target-health gate waits for the LB: measured attach does not
+			// add minReadySeconds; the measured detach shortens the preStop.
+			name: "eks-alb measured", c: cfg(t, "eks-alb", measured("eks-alb", f64(0.1), f64(16), f64(4))), w: web(exposed),
+			preStop: 20, minRdy: 0, lbStop: 16, detachM: 4, attachM: -0.1, waves: 3, perWave: 35,
+			says: []string{"detach p95 16 s, attach p95 0.1 s, margin 4 s"},
+		},
+		{
 			name: "eks-alb gated", c: cfg(t, "eks-alb"), w: web(exposed),
 			preStop: 70, minRdy: 0, lbStop: 70, detachM: 40, attachM: 0, waves: 3, perWave: 35,
 			says: []string{"readiness gate (healthy), so no start-up margin is needed"},
