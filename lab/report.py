@@ -39,7 +39,7 @@ def table(results):
         " scale |" if mixed else ""),
         "|---|---|---|%s---:|---|---:|---:|---:|---|" % ("---:|" if mixed else "")]
     for r in results:
-        variant = r["variant"] + (" (calibrated)" if r.get("calibrated") else "")
+        variant = r["variant"] + (" (calibrated)" if r.get("calibrated") and r["variant"] != "calibrated" else "")
         lines.append("| %s | %s | %s |%s %d | %s | %s | %s | %s | %s |" % (
             r["scenario"], r["kind"], variant, " %g |" % r.get("scale", 1) if mixed else "",
             r.get("requests") or 0, fmt_failed(r.get("failed")),
