@@ -17,6 +17,7 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
 	go vet ./...
 	cd tools && go vet ./lab/...
+	cd cmd/graceful-rollout-calibrate && go vet ./...
 
 # The function's packages, and the lab's programs (their own module, tools/;
 # lbsim's integration tests run only with LBSIM_KUBECONFIG set) and its
@@ -24,6 +25,7 @@ lint:
 unit:
 	go test ./...
 	cd tools && go test ./lab/...
+	cd cmd/graceful-rollout-calibrate && go test ./...
 	cd lab && python3 -m unittest discover -p 'test_*.py'
 
 # End to end through the real clients: kpt fn eval/render and kustomize build
@@ -54,9 +56,15 @@ lab:
 	hack/lab.sh
 
 # The lab's time-scaled subset (story 1 and the generic path, input and
-# output); fails when the output drops a request or a rollout does not finish.
+# output; calibrate on the GKE NEG path, 8 samples, and story 1 planned with
+# its overlay); fails when an output drops a request, a rollout does not
+# finish, a measured p95 is out of bounds or the calibrated rollout takes
+# more than 1.5 x floor_seconds.
 lab-test:
-	LAB_OUT=$${LAB_OUT:-$(GR_CACHE)/lab-test-out} LAB_SCALE=$${LAB_SCALE:-4} LAB_SCENARIOS=$${LAB_SCENARIOS:-story1-gke-gateway,path-generic} hack/lab.sh --check
+	LAB_OUT=$${LAB_OUT:-$(GR_CACHE)/lab-test-out} LAB_SCALE=$${LAB_SCALE:-4} \
+	LAB_SCENARIOS=$${LAB_SCENARIOS:-story1-gke-gateway,path-generic,calibrate} \
+	LAB_CALIBRATE_SAMPLES=$${LAB_CALIBRATE_SAMPLES:-8} LAB_CALIBRATE_PATHS=$${LAB_CALIBRATE_PATHS:-gke-neg} \
+	LAB_CALIBRATE_VARIANTS=$${LAB_CALIBRATE_VARIANTS:-calibrated} hack/lab.sh --check
 
 demo: build
 	hack/demo.sh

@@ -348,6 +348,9 @@ func reportPlan(ctx *companion.Context, o *inventory.Object, p *plan.Plan, chang
 		ctx.Report(plan.Info, o, "", "%s; changed: %s", line, strings.Join(parts, "; "))
 	}
 	ctx.MarkPlan(o) // companions name themselves in this line
+	if m := plan.MarginLine(p); m != "" {
+		ctx.Report(plan.Info, o, "", "%s", m)
+	}
 }
 
 // Timeline explains a plan in one line: the path that reaches the pods, the

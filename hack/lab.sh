@@ -19,6 +19,8 @@ hack/lab-install.sh
 hack/build-k8s.sh kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy >/dev/null
 hack/build.sh bin/graceful-rollout
 lab/images.sh
+# The calibrate command (its own module), for scenario calibrate.
+(cd cmd/graceful-rollout-calibrate && CGO_ENABLED=0 go build -trimpath -o "$GR_BIN/graceful-rollout-calibrate" .)
 # A kustomization given as LAB_MANIFESTS is built with the standalone kustomize.
 if [[ -n ${LAB_MANIFESTS:-} ]]; then PATH=$GR_BIN:$PATH; hack/install-kustomize.sh >/dev/null; fi
 log "tools ready in $((SECONDS - t0)) s"

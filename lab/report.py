@@ -35,18 +35,22 @@ def fmt_failed(f):
 def table(results):
     scale = {r.get("scale", 1) for r in results}
     mixed = len(scale) > 1  # runs appended at another LAB_SCALE: a column says which
-    lines = ["| scenario | kind | variant |%s requests | failed | rollout s | drain s | completed |" % (
+    lines = ["| scenario | kind | variant |%s requests | failed | rollout s | floor s | drain s | completed |" % (
         " scale |" if mixed else ""),
-        "|---|---|---|%s---:|---|---:|---:|---|" % ("---:|" if mixed else "")]
+        "|---|---|---|%s---:|---|---:|---:|---:|---|" % ("---:|" if mixed else "")]
     for r in results:
-        lines.append("| %s | %s | %s |%s %d | %s | %s | %s | %s |" % (
-            r["scenario"], r["kind"], r["variant"], " %g |" % r.get("scale", 1) if mixed else "",
+        variant = r["variant"] + (" (calibrated)" if r.get("calibrated") and r["variant"] != "calibrated" else "")
+        lines.append("| %s | %s | %s |%s %d | %s | %s | %s | %s | %s |" % (
+            r["scenario"], r["kind"], variant, " %g |" % r.get("scale", 1) if mixed else "",
             r.get("requests") or 0, fmt_failed(r.get("failed")),
             "" if r.get("rollout_seconds") is None else r["rollout_seconds"],
+            "" if r.get("floor_seconds") is None else r["floor_seconds"],
             r.get("drain_seconds", ""), "yes" if r.get("completed") else "NO" + (
                 " (%s)" % r["error"] if r.get("error") else "")))
-    head = "Rollout lab results (LAB_SCALE=%s: every platform delay and the function's times divided by it)\n\n" % (
-        ",".join("%g" % s for s in sorted(scale)))
+    stress = sorted({(r.get("delay_factor", 1), r.get("jitter", 1)) for r in results})
+    head = "Rollout lab results (LAB_SCALE=%s: every platform delay and the function's times divided by it; %s)\n\n" % (
+        ",".join("%g" % s for s in sorted(scale)),
+        "; ".join("LAB_DELAY_FACTOR=%g LAB_JITTER=%g" % fj for fj in stress))
     return head + "\n".join(lines) + "\n"
 
 
@@ -160,11 +164,23 @@ def main():
     sys.stdout.write(table(results))
     if "--check" in sys.argv:
         bad = [r for r in results if not r.get("completed") or
-               (r["variant"] == "output" and sum((r.get("failed") or {}).values()))]
+               (r["variant"] != "input" and sum((r.get("failed") or {}).values()))]
         for r in bad:
             print("lab: FAIL %s/%s: failed %s, completed %s %s" % (
                 r["scenario"], r["variant"], fmt_failed(r.get("failed")), r.get("completed"),
                 r.get("error", "")), file=sys.stderr)
+        cal = os.path.join(OUT, "calibrate.json")
+        if any(r.get("kind") == "calibrate" for r in results) and os.path.exists(cal):
+            for c in json.load(open(cal)):
+                print("lab: calibrate %s: true p95 attach %s detach %s, measured %s %s (%s samples): %s; "
+                      "calibrated output failed %s, rollout %s s, floor %s s (default output %s s): %s" % (
+                          c["path"], c["true"]["attach_seconds"], c["true"]["detach_seconds"],
+                          c["measured"]["attach_seconds"], c["measured"]["detach_seconds"], c["samples"],
+                          "within" if c["attach_ok"] and c["detach_ok"] else "OUT OF BOUNDS",
+                          c.get("calibrated_failed"), c.get("calibrated_rollout_seconds"), c.get("floor_seconds"),
+                          c.get("default_rollout_seconds"), "ok" if c.get("ok") else "FAIL"), file=sys.stderr)
+                if not c.get("ok"):
+                    bad.append(c)
         if bad:
             sys.exit(1)
 

@@ -12,6 +12,9 @@ lab/out/results.json (and raw data to lab/out/raw/).
 Environment: LAB_SCALE (default 1), LAB_SCENARIOS=a,b, LAB_MANIFESTS=DIR with
 LAB_PROFILE=NAME (a user's own manifests, as scenario "custom"), LAB_RATE
 (requests per second, default 50), LAB_APPEND=1 (keep other scenarios' results), LAB_DIR, GR_CACHE, GR_FN (the function).
+Stress: LAB_DELAY_FACTOR=F multiplies every load-balancer attach and detach
+delay, LAB_JITTER=J draws each event's delay with p95/median = J, seeded by
+LAB_SEED (default 1); the same for input and output.
 """
 import copy
 import json
@@ -30,6 +33,7 @@ import yaml
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from scenarios import APP, SCENARIOS  # noqa: E402
 import fit  # noqa: E402
+import floor  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.environ.get("GR_CACHE", os.path.expanduser("~/.cache/graceful-rollout"))
@@ -39,6 +43,9 @@ OUT = os.environ.get("LAB_OUT", os.path.join(ROOT, "lab", "out"))
 FN = os.environ.get("GR_FN", os.path.join(ROOT, "bin", "graceful-rollout"))
 SCALE = float(os.environ.get("LAB_SCALE", "1") or 1)
 RATE = int(os.environ.get("LAB_RATE", "50"))
+DELAY_FACTOR = float(os.environ.get("LAB_DELAY_FACTOR", "1") or 1)
+JITTER = float(os.environ.get("LAB_JITTER", "1") or 1)
+SEED = int(os.environ.get("LAB_SEED", "1") or 1)
 KUBECONFIG = os.path.join(LAB, "etc", "admin.kubeconfig")
 ENV = dict(os.environ, KUBECONFIG=KUBECONFIG)
 WORKLOAD_KINDS = fit.WORKLOAD_KINDS
@@ -138,8 +145,13 @@ def render(sc, variant, work):
     dst = os.path.join(work, "manifests")
     shutil.rmtree(dst, ignore_errors=True)
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns(".expected"))
-    if variant == "output":
+    if variant != "input":
         args = fn_args(sc, src)
+        if sc.get("extra_config"):
+            # The calibrated overlay's figures, as flat keys.
+            if args[0] != "--":
+                raise RuntimeError("%s: extra config needs a configMap config, not %s" % (sc["name"], args))
+            args = args + sc["extra_config"]
         if args[0] == "--fn-config" and not sc.get("fn_config"):
             args[1] = os.path.join(dst, os.path.relpath(args[1], src))
         p = subprocess.run(["kpt", "fn", "eval", dst, "--exec", FN, "--results-dir",
@@ -558,6 +570,22 @@ def wait_tcp(target, timeout):
     return False
 
 
+def lb_events(path):
+    """lbsim's events with epoch times (none when it did not run)."""
+    out = []
+    if not os.path.exists(path):
+        return out
+    for line in open(path):
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        e["t"] = parse_t(e.get("t"))
+        if e["t"] is not None:
+            out.append(e)
+    return out
+
+
 def run_one(sc, variant):
     name = sc["name"]
     work = os.path.join(OUT, "raw", name, variant)
@@ -565,7 +593,9 @@ def run_one(sc, variant):
     os.makedirs(work)
     ns = ("gr-lab-" + name)[:55].rstrip("-") + "-" + variant[:3]
     res = dict(scenario=name, kind=sc["kind"], variant=variant, requests=0, failed={},
-               rollout_seconds=None, completed=False, scale=SCALE)
+               rollout_seconds=None, floor_seconds=None, completed=False, scale=SCALE,
+               delay_factor=DELAY_FACTOR, jitter=JITTER, seed=SEED,
+               calibrated=variant == "calibrated")
     log("%s/%s: render" % (name, variant))
     docs = render(sc, variant, work)
     docs, notes = fit.fit(docs, APP)
@@ -587,6 +617,7 @@ def run_one(sc, variant):
     kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=true", "--timeout=300s", check=False)
     rec = Recorder(ns, work)
     procs = {}
+    phases = {}
     try:
         kubectl("apply", "-f", os.path.join(work, "applied.yaml"))
         # The namespace exists now; watch it from before the first pod runs.
@@ -609,6 +640,8 @@ def run_one(sc, variant):
                    "-scale", "%g" % SCALE, "-events", os.path.join(work, "lbsim.jsonl")]
             if sc["platform"].startswith("aws"):
                 cmd += ["-tgb", tgb_name(sc)]
+            cmd += ["-delay-factor", "%g" % DELAY_FACTOR, "-jitter", "%g" % JITTER, "-seed", str(SEED)]
+            cmd += sc.get("lbsim_args") or []
             lb = subprocess.Popen(cmd, stdout=open(os.path.join(work, "lbsim.log"), "w"),
                                   stderr=subprocess.STDOUT, start_new_session=True)
             procs["lbsim"] = lb
@@ -630,7 +663,6 @@ def run_one(sc, variant):
         settle = max(2.0, 10 / SCALE)
         t_load = now()
         time.sleep(settle)
-        phases = {}
         ok = True
         for action in sc["actions"]:
             log("%s/%s: %s" % (name, variant, action))
@@ -670,11 +702,17 @@ def run_one(sc, variant):
         rec.close()
         with open(os.path.join(work, "events.json"), "w") as f:
             json.dump(sorted(rec.events, key=lambda e: e["t"]), f, indent=0)
+        if "restart" in phases:
+            res["floor_seconds"] = floor.floor_seconds(
+                [o for o in docs if o.get("kind") in WORKLOAD_KINDS], rec.events,
+                lb_events(os.path.join(work, "lbsim.jsonl")),
+                phases["restart"]["start"], phases["restart"]["end"])
         kubectl("delete", "namespace", ns, "--wait=true", "--timeout=300s", check=False)
     with open(os.path.join(work, "result.json"), "w") as f:
         json.dump(res, f, indent=1)
-    log("%s/%s: requests=%s failed=%s rollout=%ss completed=%s" % (
-        name, variant, res["requests"], res["failed"], res["rollout_seconds"], res["completed"]))
+    log("%s/%s: requests=%s failed=%s rollout=%ss floor=%ss completed=%s" % (
+        name, variant, res["requests"], res["failed"], res["rollout_seconds"], res["floor_seconds"],
+        res["completed"]))
     return res
 
 
@@ -735,6 +773,22 @@ def custom():
 
 def main():
     scenarios = SCENARIOS
+    want = [s for s in os.environ.get("LAB_SCENARIOS", "").split(",") if s]
+    if "calibrate" in want:
+        # Not one of the scenarios of the full set: it runs when named.
+        import calibrate
+        os.makedirs(OUT, exist_ok=True)
+        results, checks = calibrate.run(
+            sys.modules[__name__], SEED, int(os.environ.get("LAB_CALIBRATE_SAMPLES", "20")),
+            [p for p in os.environ.get("LAB_CALIBRATE_PATHS", "").split(",") if p],
+            [v for v in os.environ.get("LAB_CALIBRATE_VARIANTS", "input,output,calibrated").split(",") if v])
+        with open(os.path.join(OUT, "results.json"), "w") as f:
+            json.dump(results, f, indent=1)
+        want.remove("calibrate")
+        if not want:
+            return results
+        os.environ["LAB_SCENARIOS"] = ",".join(want)
+        os.environ["LAB_APPEND"] = "1"
     if os.environ.get("LAB_MANIFESTS"):
         try:
             scenarios = [custom()]

@@ -111,6 +111,8 @@ type Config struct {
 	PDB          PDBConfig
 	// Output: the report file and how much stderr says (output.go).
 	Output OutputConfig
+	// Measured: figures measured on the user's cluster (measured.go).
+	Measured Measurement
 }
 
 // FieldError is a config error at one field path.
@@ -403,6 +405,7 @@ func (c *Config) validate() Errors {
 	}
 	errs = append(errs, c.validateLB()...)
 	errs = append(errs, c.validateMesh()...)
+	errs = append(errs, c.validateMeasured()...)
 	return errs
 }
 
@@ -494,7 +497,7 @@ func settingKeys() []string {
 		keys[i] = s.key
 	}
 	sort.Strings(keys)
-	return keys
+	return collapseMeasured(keys)
 }
 
 // parseReleaseVersion reads a Kubernetes or mesh version. Versions 1.0-1.9

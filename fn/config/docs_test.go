@@ -15,14 +15,25 @@ func TestReferenceSettingsTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	row := regexp.MustCompile("(?m)^\\| `([A-Za-z0-9]+)` \\| `([A-Za-z0-9.]+)`")
+	row := regexp.MustCompile("(?m)^\\| `([A-Za-z0-9.<>-]+)` \\| `([A-Za-z0-9.<>-]+)`")
 	var documented []string
 	for _, m := range row.FindAllStringSubmatch(string(b), -1) {
 		documented = append(documented, m[1]+" = spec."+m[2])
 	}
+	// The measured figures of each path are one row per field, the
+	// profile written <profile>.
+	perPath := regexp.MustCompile(`^measured\.[a-z0-9-]+\.(attachSeconds|detachSeconds|marginSeconds|samples)$`)
 	var want []string
+	seen := map[string]bool{}
 	for _, s := range Settings() {
-		want = append(want, s.Key+" = spec."+s.Typed)
+		key, typed := s.Key, s.Typed
+		if m := perPath.FindStringSubmatch(key); m != nil {
+			key, typed = "measured.<profile>."+m[1], "measured.<profile>."+m[1]
+		}
+		if !seen[key] {
+			seen[key] = true
+			want = append(want, key+" = spec."+typed)
+		}
 	}
 	sort.Strings(documented)
 	sort.Strings(want)

@@ -73,6 +73,15 @@ func cost(w *Workload, p *Plan) Cost {
 		replicas = max(replicas, *w.HPAMinReplicas)
 	}
 	stop := co.DrainSeconds // an old pod's stop, when the next wave waits for it
+	// A readiness gate (GKE NEG, AWS target health) holds each new pod
+	// until the load balancer reports it: its expected wait (margin.go)
+	// comes on top of minReadySeconds in every wave.
+	gate, gateHow := 0, ""
+	if p.Margin != nil && p.Margin.GateWait > 0 {
+		gate = ceil(p.Margin.GateWait)
+		gateHow = fmt.Sprintf(" and the load balancer's readiness gate (about %d s)", gate)
+	}
+	ready := p.MinReady + gate
 	surge := first(p.Strategy.MaxSurge, w.Strategy.MaxSurge, "25%")
 	unavail := first(p.Strategy.MaxUnavailable, w.Strategy.MaxUnavailable, "25%")
 	typ := first(p.Strategy.Type, w.Strategy.Type)
@@ -81,30 +90,30 @@ func cost(w *Workload, p *Plan) Cost {
 		co.How = "a ReplicaSet has no rollout of its own (its owner rolls it)"
 		return co
 	case w.Kind == "Rollout" && w.Strategy.BlueGreen:
-		co.Waves, co.WaveSeconds = 1, p.MinReady
-		co.How = fmt.Sprintf("blue-green: the new ReplicaSet comes up beside the old one; minReadySeconds %d s", p.MinReady)
+		co.Waves, co.WaveSeconds = 1, ready
+		co.How = fmt.Sprintf("blue-green: the new ReplicaSet comes up beside the old one; minReadySeconds %d s%s", p.MinReady, gateHow)
 	case w.Kind == "DaemonSet":
 		co.PerNode = true
-		co.WaveSeconds = p.MinReady
-		co.How = fmt.Sprintf("each node's new pod is Ready %d s before the next node's pod goes", p.MinReady)
+		co.WaveSeconds = ready
+		co.How = fmt.Sprintf("each node's new pod is Ready %d s%s before the next node's pod goes", p.MinReady, gateHow)
 		if isZero(first(p.Strategy.MaxSurge, w.Strategy.MaxSurge, "0")) {
 			co.WaveSeconds += stop
-			co.How = fmt.Sprintf("node by node: the old pod stops (up to %d s), then the new one is Ready %d s", stop, p.MinReady)
+			co.How = fmt.Sprintf("node by node: the old pod stops (up to %d s), then the new one is Ready %d s%s", stop, p.MinReady, gateHow)
 		}
 		return co
 	case w.Kind == "StatefulSet":
-		co.Waves, co.WaveSeconds = replicas, stop+p.MinReady
-		co.How = fmt.Sprintf("one pod at a time: %d replica(s), each old pod stops (up to %d s) before its replacement starts, then the replacement is Ready %d s", replicas, stop, p.MinReady)
+		co.Waves, co.WaveSeconds = replicas, stop+ready
+		co.How = fmt.Sprintf("one pod at a time: %d replica(s), each old pod stops (up to %d s) before its replacement starts, then the replacement is Ready %d s%s", replicas, stop, p.MinReady, gateHow)
 	case typ == "Recreate":
-		co.Waves, co.WaveSeconds = 1, stop+p.MinReady
-		co.How = fmt.Sprintf("Recreate: every old pod stops (up to %d s) before the new ones start; minReadySeconds %d s", stop, p.MinReady)
+		co.Waves, co.WaveSeconds = 1, stop+ready
+		co.How = fmt.Sprintf("Recreate: every old pod stops (up to %d s) before the new ones start; minReadySeconds %d s%s", stop, p.MinReady, gateHow)
 	default:
 		s := scaled(surge, replicas, true)
 		u := scaled(unavail, replicas, false)
 		per := max(s+u, 1)
 		co.Waves = (replicas + per - 1) / per
-		co.WaveSeconds = p.MinReady
-		co.How = fmt.Sprintf("%d replica(s), maxSurge %s and maxUnavailable %s replace %d pod(s) per wave, each wave waits minReadySeconds %d s", replicas, surge, unavail, per, p.MinReady)
+		co.WaveSeconds = ready
+		co.How = fmt.Sprintf("%d replica(s), maxSurge %s and maxUnavailable %s replace %d pod(s) per wave, each wave waits minReadySeconds %d s%s", replicas, surge, unavail, per, p.MinReady, gateHow)
 		if s == 0 {
 			// No surge: each wave waits for the old pods to stop first.
 			co.WaveSeconds += stop

@@ -25,7 +25,8 @@ func cfgFor(t *testing.T, name string, mode config.Mode, k8s string) *config.Con
 }
 
 // Story 1: three replicas behind a NEG, 60 s minReadySeconds, surge 25%:
-// three waves of 60 s, and each number named with its source.
+// three waves of 60 s plus the NEG gate's expected 5 s (attach), and each
+// number named with its source.
 func TestExplainStory1(t *testing.T) {
 	w := &Workload{Kind: "Deployment", Name: "web", Replicas: intp(3), Services: []string{"web"},
 		Containers: []Container{{Name: "web", Image: "nginx", Ports: 1, Readiness: true}},
@@ -33,8 +34,8 @@ func TestExplainStory1(t *testing.T) {
 	c := cfgFor(t, "gke-neg", config.ModeDefault, "1.31")
 	p := Make(w, c)
 	co, srcs := Explain(w, c, p)
-	if co.Waves != 3 || co.WaveSeconds != 60 || co.RolloutSeconds != 180 {
-		t.Errorf("cost = %+v, want 3 waves of 60 s", co)
+	if co.Waves != 3 || co.WaveSeconds != 65 || co.RolloutSeconds != 195 {
+		t.Errorf("cost = %+v, want 3 waves of 60 s + the gate's 5 s", co)
 	}
 	if co.DrainSeconds != p.PreStop+p.Shutdown || co.DrainSeconds > p.Grace {
 		t.Errorf("drain = %d, want P + D = %d within T = %d", co.DrainSeconds, p.PreStop+p.Shutdown, p.Grace)
@@ -46,7 +47,7 @@ func TestExplainStory1(t *testing.T) {
 		}
 	}
 	line := ExplainLine(w, c, p)
-	if !strings.Contains(line, "rollout ≈ 3 wave(s) × 60 s = 180 s") || !strings.Contains(line, "sources: L 20 s from profile gke-neg") {
+	if !strings.Contains(line, "rollout ≈ 3 wave(s) × 65 s = 195 s") || !strings.Contains(line, "sources: L 20 s from profile gke-neg") {
 		t.Errorf("line: %s", line)
 	}
 }

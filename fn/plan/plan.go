@@ -132,6 +132,8 @@ type Plan struct {
 	// Mesh is what the plan wants of the pods' mesh proxy (mesh.go).
 	Mesh     Mesh
 	Findings []Finding
+	// Margin over the platform figures, and the expected times (margin.go).
+	Margin *Margin
 }
 
 func (p *Plan) add(sev Severity, field, format string, args ...any) {
@@ -167,6 +169,7 @@ func Make(w *Workload, c *config.Config) *Plan {
 	}
 	w = sleepEndpoints(w, c)
 	prof := planPath(w, c, p)
+	prof = useMeasured(c, p, prof)
 	nums := resolveNumbers(w, c, p, prof)
 	if p.HasErrors() {
 		return p
@@ -198,6 +201,7 @@ func Make(w *Workload, c *config.Config) *Plan {
 	planStrategy(w, c, p)
 	planDeadline(w, p)
 	planWarnings(w, p)
+	planMargin(w, c, p, prof)
 	return p
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -47,6 +48,9 @@ type Event struct {
 	IP     string `json:"ip"`
 	Port   int    `json:"port,omitempty"`
 	Detail string `json:"detail,omitempty"`
+	// Delay is the attach or detach delay this event waited, in seconds
+	// (target-added, target-draining): the drawn one under -jitter.
+	Delay float64 `json:"delay,omitempty"`
 }
 
 type phase int
@@ -66,6 +70,9 @@ type target struct {
 	unroutable time.Time // zero while routable
 	gateTrue   bool
 	sawCur     bool // a status poll happened after draining began
+	// attachMul and detachMul stretch this target's attach and detach
+	// delays (Controller.Stress: drawn once per event).
+	attachMul, detachMul float64
 }
 
 // Controller applies a platform's delays to the endpoints it is shown. It is
@@ -79,6 +86,9 @@ type Controller struct {
 	SetGate  func(pod string, status bool) error
 	Emit     func(Event)
 	Logf     func(format string, args ...any)
+	// Stress multiplies each event's attach and detach delay by a draw
+	// (nil: the delays as they are).
+	Stress *platform.Stress
 
 	live     map[string]*target // by ip:port
 	draining []*target
@@ -87,6 +97,19 @@ type Controller struct {
 
 func (c *Controller) emit(now time.Time, ev string, t *target, detail string) {
 	c.Emit(Event{T: now.UTC().Format(time.RFC3339Nano), Event: ev, Pod: t.ep.Pod, IP: t.ep.IP, Port: t.ep.Port, Detail: detail})
+}
+
+func (c *Controller) emitDelay(now time.Time, ev string, t *target, detail string, d time.Duration) {
+	c.Emit(Event{T: now.UTC().Format(time.RFC3339Nano), Event: ev, Pod: t.ep.Pod, IP: t.ep.IP, Port: t.ep.Port, Detail: detail,
+		Delay: math.Round(d.Seconds()*1000) / 1000})
+}
+
+// stretch is a delay times a target's drawn multiplier (0: none drawn).
+func stretch(d time.Duration, mul float64) time.Duration {
+	if mul == 0 || mul == 1 {
+		return d
+	}
+	return time.Duration(float64(d) * mul)
 }
 
 func (c *Controller) logf(format string, args ...any) {
@@ -109,7 +132,7 @@ func (c *Controller) Step(now time.Time, eps []Endpoint) {
 			if !e.Routable {
 				continue
 			}
-			t = &target{ep: e, phase: pending, since: now}
+			t = &target{ep: e, phase: pending, since: now, attachMul: c.Stress.Multiplier()}
 			c.live[k] = t
 		}
 		if e.Pod != "" {
@@ -119,12 +142,12 @@ func (c *Controller) Step(now time.Time, eps []Endpoint) {
 		if e.Routable {
 			t.unroutable = time.Time{}
 		} else if t.unroutable.IsZero() {
-			t.unroutable = now
+			t.unroutable, t.detachMul = now, c.Stress.Multiplier()
 		}
 	}
 	for k, t := range c.live {
 		if !seen[k] && t.unroutable.IsZero() {
-			t.unroutable = now // gone from the EndpointSlice
+			t.unroutable, t.detachMul = now, c.Stress.Multiplier() // gone from the EndpointSlice
 		}
 	}
 
@@ -161,7 +184,8 @@ func (c *Controller) stepLive(now time.Time, k string, t *target, status map[str
 			delete(c.live, k) // left before the LB attached it
 			return
 		}
-		if now.Sub(t.since) < c.S.Attach {
+		attach := stretch(c.S.Attach, t.attachMul)
+		if now.Sub(t.since) < attach {
 			return
 		}
 		c.seq++
@@ -171,7 +195,7 @@ func (c *Controller) stepLive(now time.Time, k string, t *target, status map[str
 			return
 		}
 		t.phase = attached
-		c.emit(now, "target-added", t, t.name)
+		c.emitDelay(now, "target-added", t, t.name, attach)
 		c.syncGate(now, t)
 		return
 	case attached, healthy:
@@ -190,7 +214,8 @@ func (c *Controller) stepLive(now time.Time, k string, t *target, status map[str
 		if t.unroutable.IsZero() {
 			c.syncGate(now, t)
 		}
-		if t.unroutable.IsZero() || now.Sub(t.unroutable) < c.S.Detach {
+		detach := stretch(c.S.Detach, t.detachMul)
+		if t.unroutable.IsZero() || now.Sub(t.unroutable) < detach {
 			return
 		}
 		if err := c.DP.Drain(t.name); err != nil {
@@ -201,7 +226,7 @@ func (c *Controller) stepLive(now time.Time, k string, t *target, status map[str
 		t.since = now
 		delete(c.live, k)
 		c.draining = append(c.draining, t)
-		c.emit(now, "target-draining", t, "")
+		c.emitDelay(now, "target-draining", t, "", detach)
 	}
 }
 

@@ -246,7 +246,7 @@ func TestParseStat(t *testing.T) {
 }
 
 func TestOptions(t *testing.T) {
-	if _, err := parseOptions([]string{"-platform", "gke-neg", "-service", "web", "-set", "detach=45"}); err != nil {
+	if _, err := parseOptions([]string{"-platform", "gke-neg", "-service", "web", "-set", "detach=45", "-delay-factor", "1.5", "-jitter", "2", "-seed", "9"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, args := range []string{
@@ -256,9 +256,55 @@ func TestOptions(t *testing.T) {
 		"-platform gke-neg -service web -neg-gate never",
 		"-platform gke-neg -service web -set detach=x",
 		"-platform gke-neg -service web -set bogus=1",
+		"-platform gke-neg -service web -delay-factor 0",
+		"-platform gke-neg -service web -jitter 0.5",
 	} {
 		if _, err := parseOptions(strings.Fields(args)); err == nil {
 			t.Errorf("%q accepted", args)
 		}
+	}
+}
+
+// Stress: every attach and detach waits base × factor × a seeded draw, the
+// draws differ between events, and the events carry the delay waited.
+func TestStressDelays(t *testing.T) {
+	h := newHarness(t, "gke-neg", "", "", 10*time.Second)
+	st, err := platform.NewStress(2, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.c.Stress = st
+	var delays []float64
+	emit := h.c.Emit
+	h.c.Emit = func(e Event) {
+		if e.Delay > 0 {
+			delays = append(delays, e.Delay)
+		}
+		emit(e)
+	}
+	h.run(29.9, ep("pod-1", true))
+	h.run(60, ep("pod-1", false))
+	// gke-neg: attach 5 s, detach 10 s, both doubled.
+	h.want(h.events, "10s target-added pod-1", "20s target-healthy pod-1", "50s target-draining pod-1", "50s target-removed pod-1")
+	if fmt.Sprint(delays) != "[10 20]" {
+		t.Fatalf("delays %v", delays)
+	}
+
+	// Jitter: per-event draws, the same for the same seed.
+	draws := func(seed uint64) []float64 {
+		h := newHarness(t, "gke-neg", "", "", time.Second)
+		h.c.Stress, _ = platform.NewStress(1, 3, seed)
+		var ds []float64
+		h.c.Emit = func(e Event) {
+			if e.Event == "target-added" {
+				ds = append(ds, e.Delay)
+			}
+		}
+		h.run(60, ep("pod-1", true), ep("pod-2", true), ep("pod-3", true))
+		return ds
+	}
+	a, b := draws(5), draws(5)
+	if len(a) != 3 || fmt.Sprint(a) != fmt.Sprint(b) || (a[0] == a[1] && a[1] == a[2]) {
+		t.Fatalf("draws %v and %v", a, b)
 	}
 }

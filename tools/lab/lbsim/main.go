@@ -44,6 +44,8 @@ func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 type options struct {
 	kubeconfig, platform, namespace, service, port, listen, haproxy, events, tgb, negGate, healthPath string
 	scale                                                                                             float64
+	delayFactor, jitter                                                                               float64
+	seed                                                                                              uint64
 	sets                                                                                              multi
 	printTable                                                                                        bool
 }
@@ -77,6 +79,9 @@ func parseOptions(args []string) (options, error) {
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:18080", "the LB's front end (HAProxy bind address)")
 	fs.StringVar(&o.haproxy, "haproxy", "/usr/sbin/haproxy", "HAProxy binary")
 	fs.Float64Var(&o.scale, "scale", 1, "divide every platform delay by this")
+	fs.Float64Var(&o.delayFactor, "delay-factor", 1, "multiply every attach and detach delay by this (LAB_DELAY_FACTOR)")
+	fs.Float64Var(&o.jitter, "jitter", 1, "draw each event's attach and detach delay at random with p95/median = this (LAB_JITTER; 1: none)")
+	fs.Uint64Var(&o.seed, "seed", 1, "seed of the -jitter draws (LAB_SEED)")
 	fs.StringVar(&o.events, "events", "", "append target events as JSON lines to this file")
 	fs.StringVar(&o.tgb, "tgb", "", "AWS: the TargetGroupBinding whose gate target-health.elbv2.k8s.aws/NAME is set")
 	fs.StringVar(&o.negGate, "neg-gate", "attach", "GKE: set the NEG gate when the endpoint is attached (story 1's race) or when healthy")
@@ -100,6 +105,9 @@ func parseOptions(args []string) (options, error) {
 	}
 	if o.scale <= 0 {
 		return o, fmt.Errorf("-scale %g: must be > 0", o.scale)
+	}
+	if _, err := platform.NewStress(o.delayFactor, o.jitter, o.seed); err != nil {
+		return o, fmt.Errorf("-delay-factor/-jitter: %w", err)
 	}
 	if o.negGate != "attach" && o.negGate != "healthy" {
 		return o, fmt.Errorf("-neg-gate %q: want attach or healthy", o.negGate)
@@ -207,6 +215,10 @@ func run(ctx context.Context, o options) error {
 	fmt.Fprintf(logOut, "lbsim: %s\n", describe(p, s, o.scale, gate))
 	ctrl := &Controller{S: s, Gate: gate, GateWhen: p.GateWhen, DP: dp, SetGate: cl.setGate, Emit: emit,
 		Logf: func(f string, a ...any) { fmt.Fprintf(logOut, "lbsim: "+f+"\n", a...) }}
+	if o.delayFactor != 1 || o.jitter != 1 {
+		ctrl.Stress, _ = platform.NewStress(o.delayFactor, o.jitter, o.seed)
+		fmt.Fprintf(logOut, "lbsim: stress: attach and detach delays × %g, jitter p95/median %g (seed %d)\n", o.delayFactor, o.jitter, o.seed)
+	}
 
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
