@@ -94,3 +94,20 @@ func TestOverlayGolden(t *testing.T) {
 		t.Fatalf("overlay differs from %s (UPDATE=1 rewrites it):\n%s", golden, got)
 	}
 }
+
+// Below 15 samples the p95 is estimated on the safe side: at least the
+// largest value and the normal approximation; from 15 on, the sample
+// quantile.
+func TestP95SmallSamples(t *testing.T) {
+	few := []float64{1, 1.2, 1.4, 1.5, 1.6, 1.8, 2.0, 2.4}
+	if got := p95(few); got < 2.4 || got < quantile(few, .95) {
+		t.Errorf("p95 of 8 samples = %g, want at least the largest, 2.4", got)
+	}
+	var many []float64
+	for i := 1; i <= 40; i++ {
+		many = append(many, float64(i))
+	}
+	if got, want := p95(many), quantile(many, .95); got != want {
+		t.Errorf("p95 of 40 samples = %g, want the sample quantile %g", got, want)
+	}
+}
