@@ -257,7 +257,7 @@ func runFindings(ctx *companion.Context, ix *inventory.Index) {
 		f := &p.Workload.Facts
 		if len(f.Paths) == 0 && f.Annotations[plan.AnnotationExposed] == "" {
 			if len(f.Services) == len(f.MetricsServices) {
-				noService = append(noService, p.Workload.Kind+" "+shownName(p.Workload.Namespace, p.Workload.Name))
+				noService = append(noService, p.Workload.Kind+" "+inventory.Shown(p.Workload.Namespace, p.Workload.Name))
 			} else {
 				unrouted++
 			}
@@ -294,14 +294,6 @@ func unplannedKinds(ctx *companion.Context, ix *inventory.Index) {
 		}
 		ctx.Report(plan.Warning, o, "spec.template", "has a pod template, but %s %s is not a kind this function plans (Deployment, StatefulSet, DaemonSet, ReplicaSet of apps/v1, Argo Rollouts Rollout): its pods keep their preStop, grace period and rollout as written; if they serve traffic, apply the same settings by hand", o.APIVersion, o.Kind)
 	}
-}
-
-// shownName names an object as written: namespace/name, or name alone.
-func shownName(namespace, name string) string {
-	if namespace == "" {
-		return name
-	}
-	return namespace + "/" + name
 }
 
 // applyWorkload runs each concern's transformer on a workload.

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/graceful-rollout/graceful-rollout/fn/plan"
@@ -90,7 +91,7 @@ func (ix *Index) linkFlagger(w *Workload) {
 		// The Services Flagger generates select the primary pods (and the
 		// canary's during an analysis).
 		for _, s := range []string{c.service, c.service + "-primary"} {
-			if !contains(f.Services, s) {
+			if !slices.Contains(f.Services, s) {
 				f.Services = append(f.Services, s)
 			}
 		}
@@ -128,13 +129,4 @@ func (ix *Index) linkFlagger(w *Workload) {
 		}
 		return
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -118,8 +118,7 @@ func checkPodTemplate(r *reader, pod *yaml.Node) {
 // "minAvailable and maxUnavailable cannot be both set"). It is not read as
 // the pods' budget.
 func checkPDB(r *reader, y *yaml.Node) bool {
-	if walk(y, "spec", "minAvailable") != nil && walk(y, "spec", "maxUnavailable") != nil &&
-		scalar(y, "spec", "minAvailable") != "" && scalar(y, "spec", "maxUnavailable") != "" {
+	if scalar(y, "spec", "minAvailable") != "" && scalar(y, "spec", "maxUnavailable") != "" {
 		r.fail([]string{"spec"}, "sets both minAvailable and maxUnavailable, which the API server rejects: it is not counted as the pods' budget; keep one")
 		return false
 	}

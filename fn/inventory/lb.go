@@ -432,12 +432,22 @@ func (lb *LB) PDBsSelecting(namespace string, podLabels map[string]string) []*PD
 	return out
 }
 
+// GatewayRoutes lists the Gateway API routes of the input in kind order:
+// HTTPRoutes, GRPCRoutes and, with l4, TCP, TLS and UDP routes.
+func (lb *LB) GatewayRoutes(l4 bool) []*Route {
+	out := append(append([]*Route(nil), lb.HTTPRoutes...), lb.GRPCRoutes...)
+	if l4 {
+		out = append(out, lb.L4Routes...)
+	}
+	return out
+}
+
 // MeshRoutes lists the Gateway API routes that name the Service as a
 // parent (GAMMA: they route the mesh's traffic to its host).
 func (lb *LB) MeshRoutes(namespace, name string) []*Route {
 	key := Key(namespace, name)
 	var out []*Route
-	for _, r := range append(append([]*Route(nil), lb.HTTPRoutes...), lb.GRPCRoutes...) {
+	for _, r := range lb.GatewayRoutes(false) {
 		for _, s := range r.MeshServices {
 			if s == key {
 				out = append(out, r)

@@ -74,7 +74,7 @@ func (lb *LB) hasEntries() bool {
 	if len(lb.Ingresses) > 0 || len(lb.TargetGroupBindings) > 0 || len(lb.MultiClusterIngresses) > 0 {
 		return true
 	}
-	for _, r := range append(append(append([]*Route(nil), lb.HTTPRoutes...), lb.GRPCRoutes...), lb.L4Routes...) {
+	for _, r := range lb.GatewayRoutes(true) {
 		if len(r.Gateways) > 0 {
 			return true
 		}

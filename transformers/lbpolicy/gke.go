@@ -44,7 +44,7 @@ func gcp(r *run) {
 		}
 	}
 	// A GRPCRoute's backends get the same policies as an HTTPRoute's.
-	for _, rt := range append(append([]*inventory.Route(nil), r.lb.HTTPRoutes...), r.lb.GRPCRoutes...) {
+	for _, rt := range r.lb.GatewayRoutes(false) {
 		if r.servesHTTPRoute(rt) && !r.skipped(rt.Object, rt.Annotations) {
 			note(rt, true)
 		}

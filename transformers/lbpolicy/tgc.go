@@ -72,9 +72,8 @@ func (f AttributeList) Apply(n *yaml.RNode) ([]edit.Change, []Kept, error) {
 // TargetGroupConfiguration would clash with one kept elsewhere: the
 // controller takes one per Service).
 func (r *run) awsGateways() {
-	routes := append(append(append([]*inventory.Route(nil), r.lb.HTTPRoutes...), r.lb.GRPCRoutes...), r.lb.L4Routes...)
 	seen := map[string]bool{}
-	for _, rt := range routes {
+	for _, rt := range r.lb.GatewayRoutes(true) {
 		if !r.servesAWSGateway(rt) || r.skipped(rt.Object, rt.Annotations) {
 			continue
 		}
