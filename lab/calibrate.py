@@ -5,10 +5,9 @@ random table (attach, detach and a jitter, LAB_SEED) that the calibrate
 command never sees; calibrate measures them through the lab's load balancer
 (--entry address:URL); each measured p95 must be within ±25 % of the true
 one, or above it by at most 50 % (the safe side). The true figures are what
-lbsim did: per event the time from the pod's Ready to healthy in the LB (the
-NEG gate turns True at attach, so Ready -> served is the health checks; an
-AWS gate at healthy, so 0; no gate: attach + health) and each detach delay
-it waited. Then the story runs three times under the same hidden table:
+lbsim did: per target the time from the pod's Ready (the lab's pod watch,
+as calibrate and minReadySeconds count from it) to healthy in the LB, and
+each detach delay it waited. Then the story runs three times under the same hidden table:
 input, output with the defaults, output with the calibrated overlay; the
 calibrated output must drop nothing and roll out within 1.5 x floor_seconds.
 Writes lab/out/calibrate.json.
@@ -57,9 +56,21 @@ def quantile(xs, q):
     return s[lo] + (s[hi] - s[lo]) * (pos - lo)
 
 
-def true_figures(events, gate_at):
-    """p95 of what lbsim did: Ready -> healthy per target, and each detach."""
+def true_figures(events, gate_at, ready=None):
+    """p95 of what lbsim did: the pod's Ready -> healthy in the LB per
+    target, and each detach.
+
+    ready maps a pod to the time its Ready condition turned True (the lab's
+    pod watch): what calibrate measures from, and what minReadySeconds
+    counts from. Without it (or for a pod it lacks) the time is taken from
+    lbsim's own events as the gate implies: a NEG gate turns True at attach
+    (healthy - added), an AWS gate at healthy (0), no gate: the attach
+    delay waited before target-added plus health. The gate's condition
+    reaches the pod's Ready a moment after lbsim sets it, so measuring from
+    target-added overstates Ready -> served by that lag (25-30 % at
+    LAB_SCALE=4)."""
     added, healthy, serve, detach = {}, {}, [], []
+    ready = ready or {}
     for e in events:
         key = (e.get("ip"), e.get("port"), e.get("pod"))
         if e["event"] == "target-added":
@@ -67,7 +78,9 @@ def true_figures(events, gate_at):
         elif e["event"] == "target-healthy" and key in added and key not in healthy:
             healthy[key] = e["t"]
             t_add, d = added[key]
-            if gate_at == "attach":
+            if e.get("pod") in ready:
+                serve.append(max(0.0, e["t"] - ready[e["pod"]]))
+            elif gate_at == "attach":
                 serve.append(e["t"] - t_add)
             elif gate_at == "healthy":
                 serve.append(0.0)
@@ -77,6 +90,15 @@ def true_figures(events, gate_at):
             detach.append(e.get("delay") or 0.0)
     return dict(attach_seconds=quantile(serve, 0.95), detach_seconds=quantile(detach, 0.95),
                 attach_events=len(serve), detach_events=len(detach))
+
+
+def ready_times(events):
+    """The first time each pod turned Ready, from the lab's pod watch."""
+    out = {}
+    for e in events:
+        if e["event"] == "ready" and e["pod"] not in out:
+            out[e["pod"]] = e["t"]
+    return out
 
 
 def within(measured, true):
@@ -92,7 +114,8 @@ def within(measured, true):
 
 def measure(r, c, h, samples):
     """Run calibrate against lbsim with the hidden table; returns the
-    overlay's figures (scaled seconds) and lbsim's events."""
+    overlay's figures (scaled seconds), lbsim's events and the pods' Ready
+    times."""
     ns = "gr-lab-cal-" + c["path"]
     work = os.path.join(r.OUT, "raw", "calibrate", c["path"])
     os.makedirs(work, exist_ok=True)
@@ -110,6 +133,9 @@ def measure(r, c, h, samples):
            "--margin-min", "%g" % (2 / r.SCALE), "--cluster", "rollout-lab",
            "--out", overlay, "--plot", os.path.join(work, "plot.txt"), "--timeout", "5m"]
     r.log("calibrate/%s: measuring through lbsim (its delays drawn from a table calibrate does not see)" % c["path"])
+    # The pods' Ready times, the start of the true Ready -> served.
+    rec = r.Recorder(ns, work)
+    rec.start()
     cal = subprocess.Popen(cmd, stdout=open(os.path.join(work, "calibrate.out"), "w"),
                            stderr=open(os.path.join(work, "calibrate.log"), "w"), start_new_session=True)
     r.track(cal, "calibrate")
@@ -142,6 +168,7 @@ def measure(r, c, h, samples):
                 except subprocess.TimeoutExpired:
                     p.kill()
             r.untrack(name)
+        rec.close()
     doc = yaml.safe_load(open(overlay))
     m = doc["spec"]["measured"][c["path"]]
     evs = []
@@ -149,7 +176,7 @@ def measure(r, c, h, samples):
         e = json.loads(line)
         e["t"] = r.parse_t(e["t"])
         evs.append(e)
-    return m, evs
+    return m, evs, ready_times(rec.events)
 
 
 def run(r, seed, samples, paths=None, variants=("input", "output", "calibrated")):
@@ -162,8 +189,8 @@ def run(r, seed, samples, paths=None, variants=("input", "output", "calibrated")
         if paths and c["path"] not in paths:
             continue
         h = hidden_table(c, seed)
-        m, evs = measure(r, c, h, samples)
-        true = true_figures(evs, c["gate_at"])
+        m, evs, ready = measure(r, c, h, samples)
+        true = true_figures(evs, c["gate_at"], ready)
         measured = dict(attach_seconds=m.get("attachSeconds"), detach_seconds=m.get("detachSeconds"))
         entry = dict(path=c["path"], story=c["story"], samples=m.get("samples"), scale=r.SCALE,
                      true=dict(attach_seconds=rnd(true["attach_seconds"]), detach_seconds=rnd(true["detach_seconds"])),

@@ -26,6 +26,14 @@ class CalibrateTest(unittest.TestCase):
         self.assertAlmostEqual(t["detach_seconds"], 18.05)        # p95 of 0..19
         self.assertAlmostEqual(calibrate.true_figures(ev, None)["attach_seconds"], 2.0 + 1.0 + 1.805)
         self.assertEqual(calibrate.true_figures(ev, "healthy")["attach_seconds"], 0.0)
+        # From the pods' Ready (the NEG gate reaches Ready 0.5 s after
+        # target-added; an AWS gate's Ready comes after healthy: 0).
+        ready = calibrate.ready_times([dict(t=100.5 + i, event="ready", pod="p%d" % i) for i in range(20)] +
+                                      [dict(t=150.0, event="ready", pod="p0")])
+        self.assertEqual(ready["p0"], 100.5)
+        self.assertAlmostEqual(calibrate.true_figures(ev, "attach", ready)["attach_seconds"], 1.5)
+        late = {p: t + 5 for p, t in ready.items()}
+        self.assertEqual(calibrate.true_figures(ev, "healthy", late)["attach_seconds"], 0.0)
 
     def test_within(self):
         self.assertTrue(calibrate.within(10, 10))
