@@ -55,7 +55,7 @@ func TestStream(t *testing.T) {
 	if !strings.HasPrefix(got, wantService) {
 		t.Errorf("output does not start with the unchanged Service:\n%s", got)
 	}
-	for _, want := range []string{"        - name: web\n", "seconds: 20", "minReadySeconds: 60"} {
+	for _, want := range []string{"        - name: web\n", "seconds: 40", "minReadySeconds: 60"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
 		}

@@ -177,8 +177,15 @@ func sources(w *Workload, c *config.Config, p *Plan) []Source {
 	case c.PreStopSeconds != nil:
 		pFrom = "setting " + c.Path("preStopSeconds")
 	}
-	if prof, err := profile.Lookup(pathProfile); err == nil && planned && pFrom == "profile "+pathProfile && p.PreStop < prof.PreStopSeconds {
-		pFrom += fmt.Sprintf(", shortened from %d s to fit the grace-period cap", prof.PreStopSeconds)
+	if prof, err := profile.Lookup(pathProfile); err == nil && planned && pFrom == "profile "+pathProfile {
+		want := prof.PreStopSeconds
+		if f := figuresFor(c, prof); f.Typical && !f.Measured && ceil(f.Detach*coverFactor) > want {
+			want = ceil(f.Detach * coverFactor)
+			pFrom = fmt.Sprintf("profile %s's typical detach %s × %.0f (unmeasured cover; field report: %d s)", pathProfile, secs(f.Detach), coverFactor, prof.PreStopSeconds)
+		}
+		if p.PreStop < want {
+			pFrom += fmt.Sprintf(", shortened from %d s to fit the grace-period cap", want)
+		}
 	}
 	out = append(out, Source{"P", p.PreStop, pFrom})
 

@@ -40,7 +40,7 @@ func TestExplainStory1(t *testing.T) {
 	if co.DrainSeconds != p.PreStop+p.Shutdown || co.DrainSeconds > p.Grace {
 		t.Errorf("drain = %d, want P + D = %d within T = %d", co.DrainSeconds, p.PreStop+p.Shutdown, p.Grace)
 	}
-	want := map[string]string{"L": "profile gke-neg", "P": "profile gke-neg", "minReadySeconds": "profile gke-neg", "T": "P + D"}
+	want := map[string]string{"L": "profile gke-neg", "P": "profile gke-neg's typical detach 10 s × 4 (unmeasured cover; field report: 20 s)", "minReadySeconds": "profile gke-neg", "T": "P + D"}
 	for _, s := range srcs {
 		if w, ok := want[s.Name]; ok && s.From != w {
 			t.Errorf("%s from %q, want %q", s.Name, s.From, w)

@@ -30,6 +30,34 @@ type Figures struct {
 	Measured bool
 	Serve    float64
 	Margin   float64 // measured: the stated margin
+	// Typical: Detach is a typical figure of a cloud load balancer's
+	// control plane (what field reports saw, not a documented bound): an
+	// unmeasured plan covers a slower and jittery one (coverFactor).
+	Typical bool
+	// Covered: the preStop was raised to cover it (unmeasured plans).
+	Covered bool
+}
+
+// Without measurements the plan cannot know how much slower or jitterier
+// the user's load balancer is than the table's typical figure. Unmeasured
+// plans cover one coverSlower times slower whose delays vary per event
+// with p95/median coverJitter (log-normal), at its 99th percentile: the
+// preStop is at least the typical detach × coverFactor (≈ 4.0). A
+// calibration (spec.measured) replaces this with the measured p95 and a
+// stated margin.
+const (
+	coverSlower = 1.5
+	coverJitter = 2.0
+	z95         = 1.6448536269514722
+	z99         = 2.3263478740408408
+)
+
+var coverFactor = coverSlower * math.Pow(coverJitter, z99/z95)
+
+// coverLine says what an unmeasured cover assumes.
+func coverLine() string {
+	return fmt.Sprintf("×%.0f: unmeasured, it covers a load balancer %g× slower than that with per-event jitter p95/median %g (its 99th percentile); graceful-rollout-calibrate measures yours",
+		coverFactor, coverSlower, coverJitter)
 }
 
 // ServeAfterReady is how long after a pod turns Ready the LB starts to
@@ -71,12 +99,12 @@ const (
 var expectedFigures = map[string]Figures{
 	"generic":         {Detach: 5, Source: srcKubeProxy},
 	"ingress-nginx":   {Detach: 3, Attach: 3, Source: srcNginx},
-	"gke-neg":         {Detach: 10, Attach: 5, Health: 10, GateAt: "attached", Source: srcStory1},
-	"gke-autopilot":   {Detach: 10, Attach: 5, Health: 10, GateAt: "attached", Source: srcStory1},
-	"eks-alb":         {Detach: 30, Attach: 5, Health: 30, GateAt: "healthy", Source: srcALB},
-	"eks-fargate-alb": {Detach: 30, Attach: 5, Health: 30, GateAt: "healthy", Source: srcALB},
+	"gke-neg":         {Detach: 10, Attach: 5, Health: 10, GateAt: "attached", Source: srcStory1, Typical: true},
+	"gke-autopilot":   {Detach: 10, Attach: 5, Health: 10, GateAt: "attached", Source: srcStory1, Typical: true},
+	"eks-alb":         {Detach: 30, Attach: 5, Health: 30, GateAt: "healthy", Source: srcALB, Typical: true},
+	"eks-fargate-alb": {Detach: 30, Attach: 5, Health: 30, GateAt: "healthy", Source: srcALB, Typical: true},
 	"eks-nlb":         {Detach: 120, Attach: 150, Health: 30, GateAt: "healthy", Source: srcNLB},
-	"aks-agic":        {Detach: 30, Attach: 30, Health: 30, Source: srcAGIC},
+	"aks-agic":        {Detach: 30, Attach: 30, Health: 30, Source: srcAGIC, Typical: true},
 }
 
 // figuresFor is the path's expected figures: measured when the config has
@@ -112,14 +140,18 @@ func figuresFor(c *config.Config, prof profile.Profile) Figures {
 
 // useMeasured shortens the path's profile to what was measured: L is the
 // measured detach, preStop detach + margin, minReadySeconds the measured
-// Ready -> served + margin. Without measured figures for the path the
-// profile is returned as it is: nothing measured, nothing cut.
+// Ready -> served + margin. Without measured figures for the path nothing
+// is cut: the profile's preStop stays, raised where the typical detach ×
+// coverFactor is longer (the cover).
 func useMeasured(c *config.Config, p *Plan, prof profile.Profile) profile.Profile {
 	m := c.Measured.For(prof.Name)
+	f := figuresFor(c, prof)
 	if m == nil {
+		if cover := ceil(f.Detach * coverFactor); f.Typical && cover > prof.PreStopSeconds {
+			prof.PreStopSeconds = cover
+		}
 		return prof
 	}
-	f := figuresFor(c, prof)
 	if m.Detach != nil {
 		prof.LBStopSeconds = ceil(f.Detach)
 		prof.PreStopSeconds = ceil(f.Detach + f.Margin)
@@ -162,6 +194,7 @@ type Margin struct {
 // workloads only).
 func planMargin(w *Workload, c *config.Config, p *Plan, prof profile.Profile) {
 	f := figuresFor(c, prof)
+	f.Covered = f.Typical && !f.Measured && p.PreStop == ceil(f.Detach*coverFactor)
 	m := &Margin{Figures: f, Path: prof.Name, PreStop: p.PreStop, Shutdown: p.Shutdown, Grace: p.Grace}
 	m.DetachMargin = float64(p.PreStop) - f.Detach
 	m.AttachMargin = float64(p.MinReady) - f.ServeAfterReady()
@@ -196,7 +229,10 @@ func MarginLine(p *Plan) string {
 	}
 	if m.DetachMargin >= 0 {
 		fmt.Fprintf(&b, "%s may stop sending up to %s later than expected (%s) before a request fails", sender, secs(m.DetachMargin), secs(m.Detach))
-		if m.Detach > 0 {
+		switch {
+		case m.Covered:
+			fmt.Fprintf(&b, " (preStop %d s = %s)", m.PreStop, coverLine())
+		case m.Detach > 0:
 			fmt.Fprintf(&b, " (preStop %d s = ×%.1f)", m.PreStop, float64(m.PreStop)/m.Detach)
 		}
 	} else {

@@ -1,10 +1,14 @@
 package plan
 
 import (
+	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/graceful-rollout/graceful-rollout/fn/config"
+	"github.com/graceful-rollout/graceful-rollout/fn/profile"
 )
 
 func f64(v float64) *float64 { return &v }
@@ -33,11 +37,13 @@ func TestMargin(t *testing.T) {
 		says    []string
 	}{
 		{
-			// Defaults are not shortened: story 1's 20 s and 60 s; the margin is
-			// over the expected detach 10 s and health checks 10 s.
+			// Defaults are not shortened: story 1's 60 s minReadySeconds; the
+			// preStop is raised from story 1's 20 s to the unmeasured cover,
+			// 4 × the expected detach 10 s; health checks 10 s.
 			name: "gke-neg default", c: cfg(t, "gke-neg"), w: web(exposed),
-			preStop: 20, minRdy: 60, lbStop: 20, detachM: 10, attachM: 50, waves: 3, perWave: 65,
-			says: []string{"the LB may stop sending up to 10 s later than expected (10 s) before a request fails (preStop 20 s = ×2.0)",
+			preStop: 40, minRdy: 60, lbStop: 20, detachM: 30, attachM: 50, waves: 3, perWave: 65,
+			says: []string{"the LB may stop sending up to 30 s later than expected (10 s) before a request fails (preStop 40 s = ×4: unmeasured, it covers a load balancer 1.5× slower than that with per-event jitter p95/median 2 (its 99th percentile)",
+				"P 40 s from profile gke-neg's typical detach 10 s × 4 (unmeasured cover; field report: 20 s)",
 				"up to 50 s longer than expected (10 s after Ready)", "rollout ≈ 3 wave(s) × 65 s = 195 s", "story 1"},
 		},
 		{
@@ -56,7 +62,7 @@ func TestMargin(t *testing.T) {
 		{
 			// Figures for another path change nothing here.
 			name: "other path measured", c: cfg(t, "gke-neg", measured("eks-alb", f64(1), f64(1), nil)), w: web(exposed),
-			preStop: 20, minRdy: 60, lbStop: 20, detachM: 10, attachM: 50, waves: 3, perWave: 65,
+			preStop: 40, minRdy: 60, lbStop: 20, detachM: 30, attachM: 50, waves: 3, perWave: 65,
 		},
 		{
 			// Detach only: minReadySeconds stays the profile's.
@@ -72,7 +78,7 @@ func TestMargin(t *testing.T) {
 		},
 		{
 			name: "eks-alb gated", c: cfg(t, "eks-alb"), w: web(exposed),
-			preStop: 70, minRdy: 0, lbStop: 70, detachM: 40, attachM: 0, waves: 3, perWave: 35,
+			preStop: 120, minRdy: 0, lbStop: 70, detachM: 90, attachM: 0, waves: 3, perWave: 35,
 			says: []string{"readiness gate (healthy), so no start-up margin is needed"},
 		},
 		{
@@ -83,11 +89,11 @@ func TestMargin(t *testing.T) {
 		{
 			// A wider surge takes fewer waves.
 			name: "surge 50%", c: cfg(t, "gke-neg", func(c *config.Config) { c.MaxSurge = "50%" }), w: web(exposed, func(w *Workload) { w.Replicas = intp(4) }),
-			preStop: 20, minRdy: 60, lbStop: 20, detachM: 10, attachM: 50, waves: 2, perWave: 65,
+			preStop: 40, minRdy: 60, lbStop: 20, detachM: 30, attachM: 50, waves: 2, perWave: 65,
 		},
 		{
 			name: "statefulset", c: cfg(t, "gke-neg"), w: web(exposed, func(w *Workload) { w.Kind = "StatefulSet"; w.Replicas = intp(2) }),
-			preStop: 20, minRdy: 60, lbStop: 20, detachM: 10, attachM: 50, waves: 2, perWave: 65,
+			preStop: 40, minRdy: 60, lbStop: 20, detachM: 30, attachM: 50, waves: 2, perWave: 65,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -135,5 +141,45 @@ func TestMeasuredKeepsUserValues(t *testing.T) {
 	p := Make(w, cfg(t, "gke-neg", measured("gke-neg", f64(5), f64(5), f64(2))))
 	if p.MinReady != 60 || p.PreStop != 30 {
 		t.Fatalf("minReady %d preStop %d: the user's 60 and 30 were lowered", p.MinReady, p.PreStop)
+	}
+}
+
+// The reference's figures table says what the plan assumes without
+// measurements, and the preStop it then plans (by running it).
+func TestFiguresTable(t *testing.T) {
+	b, err := os.ReadFile("../../docs/reference.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	start, end := strings.Index(s, "<!-- figures-table"), strings.Index(s, "<!-- /figures-table -->")
+	if start < 0 || end < start {
+		t.Fatal("docs/reference.md has no figures-table markers")
+	}
+	var got, want []string
+	for _, line := range strings.Split(s[start:end], "\n") {
+		if strings.HasPrefix(line, "| ") && !strings.HasPrefix(line, "| profile") {
+			got = append(got, line)
+		}
+	}
+	num := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+	for _, prof := range profile.All() {
+		p := Make(web(annotate(AnnotationExposed, "true")), cfg(t, prof.Name))
+		if p.Margin == nil {
+			t.Fatalf("%s: no margin planned: %s", prof.Name, dump(p))
+		}
+		f := p.Margin.Figures
+		gate := f.GateAt
+		if gate == "" {
+			gate = "—"
+		}
+		pre := fmt.Sprintf("%d (profile)", p.PreStop)
+		if f.Covered {
+			pre = fmt.Sprintf("%d (4 × %s)", p.PreStop, num(f.Detach))
+		}
+		want = append(want, fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s |", prof.Name, num(f.Detach), num(f.Attach), num(f.Health), gate, pre, f.Source))
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("docs/reference.md figures table is out of date; want:\n%s", strings.Join(want, "\n"))
 	}
 }

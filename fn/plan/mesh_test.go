@@ -77,7 +77,7 @@ func TestMesh_IstioDrain(t *testing.T) {
 		warn    string
 	}{
 		"generic: P + D":                        {"generic", nil, nil, 30, 30, true, ""},
-		"eks-alb: 70 + 20":                      {"eks-alb", nil, nil, 90, 90, true, ""},
+		"eks-alb: 120 + 20":                     {"eks-alb", nil, nil, 140, 140, true, ""},
 		"user drain shorter: raised":            {"generic", nil, []func(*Workload){facts(MeshFacts{IstioDrain: intp(5)})}, 30, 30, true, ""},
 		"user drain longer: kept, grace raised": {"generic", nil, []func(*Workload){facts(MeshFacts{IstioDrain: intp(60)})}, 60, 60, true, ""},
 		"user drain longer, enforce: P + D":     {"generic", []func(*config.Config){enforce}, []func(*Workload){facts(MeshFacts{IstioDrain: intp(60)})}, 30, 30, true, ""},
@@ -91,7 +91,7 @@ func TestMesh_IstioDrain(t *testing.T) {
 		// grace period set without a preStop is the app's own need (D), in
 		// every mode: T = P + 300.
 		"user grace 300: drain follows it": {"generic", nil, []func(*Workload){grace(300)}, 310, 310, true, ""},
-		"user grace 300, eks-alb":          {"eks-alb", nil, []func(*Workload){grace(300)}, 370, 370, true, ""},
+		"user grace 300, eks-alb":          {"eks-alb", nil, []func(*Workload){grace(300)}, 420, 420, true, ""},
 		"user grace 300, enforce: still D": {"generic", []func(*config.Config){enforce}, []func(*Workload){grace(300)}, 310, 310, true, ""},
 		"user grace 300, spot cap":         {"gke-autopilot", []func(*config.Config){spot}, []func(*Workload){grace(300)}, 25, 25, true, ""},
 	}
@@ -137,13 +137,13 @@ func TestMesh_HostNetwork(t *testing.T) {
 func TestMesh_IstioExitOnZero(t *testing.T) {
 	exit := func(c *config.Config) { c.Istio.Drain = config.DrainExitOnZero }
 	p := Make(web(), cfg(t, "eks-alb", meshCfg(config.MeshIstio), exit))
-	if !p.Mesh.ExitOnZero || p.Mesh.MinDrainSeconds != 70 || p.Mesh.DrainSeconds != 0 {
-		t.Errorf("mesh = %+v, want exit on zero after the 70 s preStop", p.Mesh)
+	if !p.Mesh.ExitOnZero || p.Mesh.MinDrainSeconds != 120 || p.Mesh.DrainSeconds != 0 {
+		t.Errorf("mesh = %+v, want exit on zero after the 120 s preStop", p.Mesh)
 	}
 	// The user's own EXIT_ON_ZERO_ACTIVE_CONNECTIONS is kept in mode
 	// default, with a longer minimum.
-	p = Make(web(facts(MeshFacts{IstioExitOnZero: true, IstioMinDrain: intp(100)})), cfg(t, "eks-alb", meshCfg(config.MeshIstio)))
-	if !p.Mesh.ExitOnZero || p.Mesh.MinDrainSeconds != 100 {
+	p = Make(web(facts(MeshFacts{IstioExitOnZero: true, IstioMinDrain: intp(150)})), cfg(t, "eks-alb", meshCfg(config.MeshIstio)))
+	if !p.Mesh.ExitOnZero || p.Mesh.MinDrainSeconds != 150 {
 		t.Errorf("mesh = %+v, want the user's exit on zero kept", p.Mesh)
 	}
 }
@@ -190,7 +190,7 @@ func TestMesh_LinkerdWait(t *testing.T) {
 		grace   int
 	}{
 		"generic":                     {"generic", nil, nil, 29, 30},
-		"eks-alb":                     {"eks-alb", nil, nil, 89, 90},
+		"eks-alb":                     {"eks-alb", nil, nil, 139, 140},
 		"user wait longer: kept":      {"generic", nil, []func(*Workload){facts(MeshFacts{LinkerdWait: intp(45)})}, 45, 46},
 		"user wait too short: raised": {"generic", nil, []func(*Workload){facts(MeshFacts{LinkerdWait: intp(5)})}, 29, 30},
 		"enforce":                     {"generic", []func(*config.Config){enforce}, []func(*Workload){facts(MeshFacts{LinkerdWait: intp(45)})}, 29, 30},

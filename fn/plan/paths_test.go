@@ -30,19 +30,19 @@ func TestMake_Paths(t *testing.T) {
 		l, p, minReady int
 		path           string
 	}{
-		"GKE Gateway":                      {profile: "gke-neg", paths: []Path{gateway("gke-l7-global-external-managed", true)}, entries: true, l: 20, p: 20, minReady: 60, path: "behind HTTPRoute shop/web → gke-neg"},
-		"Gateway not in the input":         {profile: "gke-neg", paths: []Path{gateway("", false)}, entries: true, l: 20, p: 20, minReady: 60},
+		"GKE Gateway":                      {profile: "gke-neg", paths: []Path{gateway("gke-l7-global-external-managed", true)}, entries: true, l: 20, p: 40, minReady: 60, path: "behind HTTPRoute shop/web → gke-neg"},
+		"Gateway not in the input":         {profile: "gke-neg", paths: []Path{gateway("", false)}, entries: true, l: 20, p: 40, minReady: 60},
 		"Istio gateway: in-cluster proxy":  {profile: "gke-neg", paths: []Path{gateway("istio", true)}, entries: true, l: 10, p: 15, minReady: 0, path: "Istio gateway, an in-cluster proxy) → istio-gateway"},
 		"nginx Ingress under gke-neg":      {profile: "gke-neg", paths: []Path{ingress("nginx")}, entries: true, l: 3, p: 5, minReady: 0, path: "→ ingress-nginx"},
-		"gce Ingress":                      {profile: "gke-neg", paths: []Path{ingress("gce")}, entries: true, l: 20, p: 20, minReady: 60},
+		"gce Ingress":                      {profile: "gke-neg", paths: []Path{ingress("gce")}, entries: true, l: 20, p: 40, minReady: 60},
 		"in-cluster when the input routes": {profile: "gke-neg", entries: true, l: 5, p: 10, minReady: 0, path: "in-cluster only → generic"},
-		"auto without entries: behind":     {profile: "gke-neg", l: 20, p: 20, minReady: 60, path: "exposure auto"},
+		"auto without entries: behind":     {profile: "gke-neg", l: 20, p: 40, minReady: 60, path: "exposure auto"},
 		"routed without entries":           {profile: "gke-neg", cfg: fns(exposure(config.ExposureRouted)), l: 5, p: 10, minReady: 0},
-		"all with entries":                 {profile: "gke-neg", cfg: fns(exposure(config.ExposureAll)), entries: true, l: 20, p: 20, minReady: 60, path: "exposure all"},
-		"annotation true":                  {profile: "gke-neg", entries: true, ann: "true", l: 20, p: 20, minReady: 60, path: "exposed: \"true\""},
+		"all with entries":                 {profile: "gke-neg", cfg: fns(exposure(config.ExposureAll)), entries: true, l: 20, p: 40, minReady: 60, path: "exposure all"},
+		"annotation true":                  {profile: "gke-neg", entries: true, ann: "true", l: 20, p: 40, minReady: 60, path: "exposed: \"true\""},
 		"annotation false beats a route":   {profile: "gke-neg", paths: []Path{gateway("gke-l7-rilb", true)}, entries: true, ann: "false", l: 5, p: 10, minReady: 0},
 		"NLB beside an ALB: slowest wins":  {profile: "eks-alb", paths: []Path{ingress("alb"), nlb}, entries: true, l: 120, p: 120, minReady: 0, path: "the slowest, eks-nlb, applies"},
-		"ALB alone":                        {profile: "eks-alb", paths: []Path{ingress("alb")}, entries: true, l: 70, p: 70},
+		"ALB alone":                        {profile: "eks-alb", paths: []Path{ingress("alb")}, entries: true, l: 70, p: 120},
 	} {
 		t.Run(name, func(t *testing.T) {
 			w := web(func(w *Workload) {
@@ -86,8 +86,8 @@ func TestMake_MetricsOnly(t *testing.T) {
 func TestMake_SpotBySelection(t *testing.T) {
 	on := Make(web(grace(60), func(w *Workload) { w.Spot = true }), cfg(t, "gke-autopilot"))
 	off := Make(web(grace(60)), cfg(t, "gke-autopilot"))
-	if on.Grace != 25 || off.Grace != 80 {
-		t.Errorf("T = %d on Spot, %d off; want 25 (the cap) and 80 (P 20 + the user's 60)", on.Grace, off.Grace)
+	if on.Grace != 25 || off.Grace != 100 {
+		t.Errorf("T = %d on Spot, %d off; want 25 (the cap) and 100 (P 40 + the user's 60)", on.Grace, off.Grace)
 	}
 	if len(find(on, Warning, "*", "which the pods select")) == 0 {
 		t.Errorf("no warning on the Spot pods: %s", dump(on))
@@ -146,18 +146,18 @@ func TestMake_Controllers(t *testing.T) {
 		// row in the path line, and a warning's text ("" for none)
 		row, warn string
 	}{
-		"ALB Gateway by controllerName":          {profile: "eks-alb", path: gw("aws-alb", "gateway.k8s.aws/alb"), l: 70, p: 70, row: "→ eks-alb"},
-		"ALB Gateway by a renamed class":         {profile: "eks-alb", path: gw("my-lb", "gateway.k8s.aws/alb"), l: 70, p: 70, row: "→ eks-alb"},
+		"ALB Gateway by controllerName":          {profile: "eks-alb", path: gw("aws-alb", "gateway.k8s.aws/alb"), l: 70, p: 120, row: "→ eks-alb"},
+		"ALB Gateway by a renamed class":         {profile: "eks-alb", path: gw("my-lb", "gateway.k8s.aws/alb"), l: 70, p: 120, row: "→ eks-alb"},
 		"NLB Gateway under eks-alb":              {profile: "eks-alb", path: gw("x", "gateway.k8s.aws/nlb"), l: 120, p: 120, row: "AWS Load Balancer Controller (NLB)) → eks-nlb"},
-		"EKS Auto Mode Ingress":                  {profile: "eks-alb", path: ing("eks-auto-alb", "eks.amazonaws.com/alb"), l: 70, p: 70, row: "→ eks-alb"},
+		"EKS Auto Mode Ingress":                  {profile: "eks-alb", path: ing("eks-auto-alb", "eks.amazonaws.com/alb"), l: 70, p: 120, row: "→ eks-alb"},
 		"EKS Auto Mode NLB Service":              {profile: "eks-alb", path: svc("eks.amazonaws.com/nlb"), l: 120, p: 120, row: "EKS Auto Mode (NLB)) → eks-nlb"},
-		"Fargate keeps its own ALB numbers":      {profile: "eks-fargate-alb", path: ing("alb", ""), l: 60, p: 60, row: "→ eks-fargate-alb"},
-		"unknown class: the profile's LB":        {profile: "eks-alb", path: ing("internal-lb", ""), l: 70, p: 70, warn: `Ingress class "internal-lb": not a load balancer or proxy this function knows`},
-		"unknown controller: the profile's LB":   {profile: "gke-neg", path: gw("corp", "example.com/gateway"), l: 20, p: 20, warn: `GatewayClass "corp" (controller "example.com/gateway"): not a load balancer`},
-		"unknown Service class":                  {profile: "gke-neg", path: svc("example.com/lb"), l: 20, p: 20, warn: `loadBalancerClass "example.com/lb": not a load balancer`},
-		"ALB Ingress under gke-neg: a warning":   {profile: "gke-neg", path: ing("alb", ""), l: 70, p: 70, warn: "another platform than profile gke-neg (GKE)"},
-		"GKE Gateway under eks-alb: slower wins": {profile: "eks-alb", path: gw("gke-l7-rilb", ""), l: 70, p: 70, warn: "another platform than profile eks-alb"},
-		"App Gateway for Containers":             {profile: "aks-agic", path: gw("azure-alb-external", "alb.networking.azure.io/alb-controller"), l: 90, p: 90, row: "Application Gateway for Containers) → aks-agic"},
+		"Fargate keeps its own ALB numbers":      {profile: "eks-fargate-alb", path: ing("alb", ""), l: 60, p: 120, row: "→ eks-fargate-alb"},
+		"unknown class: the profile's LB":        {profile: "eks-alb", path: ing("internal-lb", ""), l: 70, p: 120, warn: `Ingress class "internal-lb": not a load balancer or proxy this function knows`},
+		"unknown controller: the profile's LB":   {profile: "gke-neg", path: gw("corp", "example.com/gateway"), l: 20, p: 40, warn: `GatewayClass "corp" (controller "example.com/gateway"): not a load balancer`},
+		"unknown Service class":                  {profile: "gke-neg", path: svc("example.com/lb"), l: 20, p: 40, warn: `loadBalancerClass "example.com/lb": not a load balancer`},
+		"ALB Ingress under gke-neg: a warning":   {profile: "gke-neg", path: ing("alb", ""), l: 70, p: 120, warn: "another platform than profile gke-neg (GKE)"},
+		"GKE Gateway under eks-alb: slower wins": {profile: "eks-alb", path: gw("gke-l7-rilb", ""), l: 70, p: 120, warn: "another platform than profile eks-alb"},
+		"App Gateway for Containers":             {profile: "aks-agic", path: gw("azure-alb-external", "alb.networking.azure.io/alb-controller"), l: 90, p: 120, row: "Application Gateway for Containers) → aks-agic"},
 		"Envoy Gateway: its own row":             {profile: "eks-alb", path: gw("eg", "gateway.envoyproxy.io/gatewayclass-controller"), l: 5, p: 10, row: "Envoy Gateway, an in-cluster proxy) → envoy-gateway"},
 		"Kong Ingress: its own row":              {profile: "aks-agic", path: ing("kong", ""), l: 5, p: 10, row: "→ kong"},
 		"HAProxy by controller":                  {profile: "generic", path: ing("lb", "haproxy.org/ingress-controller"), l: 7, p: 12, row: "→ haproxy"},
