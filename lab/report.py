@@ -9,6 +9,7 @@ marked below, input and output side by side.
 """
 import json
 import os
+import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -40,6 +41,8 @@ def table(results):
         "|---|---|---|%s---:|---|---:|---:|---:|---|" % ("---:|" if mixed else "")]
     for r in results:
         variant = r["variant"] + (" (calibrated)" if r.get("calibrated") and r["variant"] != "calibrated" else "")
+        if r.get("sweep"):
+            variant += " ×%g" % r.get("delay_factor", 1)
         lines.append("| %s | %s | %s |%s %d | %s | %s | %s | %s | %s |" % (
             r["scenario"], r["kind"], variant, " %g |" % r.get("scale", 1) if mixed else "",
             r.get("requests") or 0, fmt_failed(r.get("failed")),
@@ -51,7 +54,62 @@ def table(results):
     head = "Rollout lab results (LAB_SCALE=%s: every platform delay and the function's times divided by it; %s)\n\n" % (
         ",".join("%g" % s for s in sorted(scale)),
         "; ".join("LAB_DELAY_FACTOR=%g LAB_JITTER=%g" % fj for fj in stress))
-    return head + "\n".join(lines) + "\n"
+    return head + "\n".join(lines) + "\n" + survival(results)
+
+
+MARGIN = re.compile(r"up to ([\d.]+) s later than expected \(([\d.]+) s\) before a request fails \(preStop (\d+) s")
+
+
+def stated_margins(scenario):
+    """The detach margins the function stated for a scenario's output (its
+    margin results), one per distinct figure: "preStop P s over the
+    expected E s (×P/E)"."""
+    p = os.path.join(OUT, "raw", scenario, "output", "fn-results", "results.yaml")
+    if not os.path.exists(p):
+        return ""
+    import yaml
+    seen = []
+    for doc in yaml.safe_load_all(open(p)):
+        for it in (doc or {}).get("items") or []:
+            m = MARGIN.search(it.get("message") or "")
+            if m:
+                e, pre = float(m.group(2)), int(m.group(3))
+                txt = "preStop %d s over %g s (×%.1f)" % (pre, e, pre / e) if e else "preStop %d s" % pre
+                if txt not in seen:
+                    seen.append(txt)
+    return "; ".join(seen)
+
+
+def survival(results):
+    """Per load-balancer scenario run at more than one delay factor: the
+    output's failures at each factor and the largest factor it survives
+    (every factor up to it: 0 failed, completed), beside the margin the
+    function stated. "" when no scenario ran at several factors."""
+    by = {}
+    for r in results:
+        if r["variant"] == "output" and not r.get("calibrated"):
+            by.setdefault(r["scenario"], {})[r.get("delay_factor", 1)] = r
+    rows = []
+    for sc, runs in by.items():
+        if len(runs) < 2:
+            continue
+        survived, ok = None, True
+        cells = []
+        for f in sorted(runs):
+            r = runs[f]
+            failed = sum((r.get("failed") or {}).values())
+            cells.append("×%g: %s/%d" % (f, failed, r.get("requests") or 0))
+            ok = ok and failed == 0 and bool(r.get("completed"))
+            if ok:
+                survived = f
+        rows.append("| %s | %s | %s | %s |" % (sc, stated_margins(sc), ", ".join(cells),
+                                               "none run" if survived is None else "%g" % survived))
+    if not rows:
+        return ""
+    jit = sorted({r.get("jitter", 1) for r in results})
+    return ("\nLargest delay factor each output survives (jitter %s; failed/requests per factor):\n\n"
+            "| scenario | margin stated (detach) | output failed per factor | survives |\n|---|---|---|---:|\n"
+            % ",".join("%g" % j for j in jit)) + "\n".join(rows) + "\n"
 
 
 def load_run(scenario, variant):
@@ -158,13 +216,14 @@ def main():
         f.write(table(results))
     for sc in dict.fromkeys(r["scenario"] for r in results):
         try:
-            plot(sc, [r for r in results if r["scenario"] == sc])
+            plot(sc, [r for r in results if r["scenario"] == sc and not r.get("sweep")])
         except Exception as e:  # a missing plot must not hide the table
             print("report: plot %s: %s" % (sc, e), file=sys.stderr)
     sys.stdout.write(table(results))
     if "--check" in sys.argv:
-        bad = [r for r in results if not r.get("completed") or
-               (r["variant"] != "input" and sum((r.get("failed") or {}).values()))]
+        # Sweep runs (LAB_SWEEP) find a limit: informational, not checked.
+        bad = [r for r in results if not r.get("sweep") and (not r.get("completed") or
+               (r["variant"] != "input" and sum((r.get("failed") or {}).values())))]
         for r in bad:
             print("lab: FAIL %s/%s: failed %s, completed %s %s" % (
                 r["scenario"], r["variant"], fmt_failed(r.get("failed")), r.get("completed"),

@@ -45,6 +45,9 @@ SCALE = float(os.environ.get("LAB_SCALE", "1") or 1)
 RATE = int(os.environ.get("LAB_RATE", "50"))
 DELAY_FACTOR = float(os.environ.get("LAB_DELAY_FACTOR", "1") or 1)
 JITTER = float(os.environ.get("LAB_JITTER", "1") or 1)
+# LAB_SWEEP=2,3: each load-balancer scenario's output again at these delay
+# factors (same jitter and seed); report.py gives the largest it survives.
+SWEEP = [float(x) for x in os.environ.get("LAB_SWEEP", "").split(",") if x.strip()]
 SEED = int(os.environ.get("LAB_SEED", "1") or 1)
 KUBECONFIG = os.path.join(LAB, "etc", "admin.kubeconfig")
 ENV = dict(os.environ, KUBECONFIG=KUBECONFIG)
@@ -586,17 +589,21 @@ def lb_events(path):
     return out
 
 
-def run_one(sc, variant):
+def run_one(sc, variant, factor=None):
+    """One variant of a scenario; factor (LAB_SWEEP) runs it at another
+    delay factor than LAB_DELAY_FACTOR, in its own raw directory."""
     name = sc["name"]
-    work = os.path.join(OUT, "raw", name, variant)
+    dfactor = DELAY_FACTOR if factor is None else factor
+    tag = variant if factor is None else "%s-x%g" % (variant, factor)
+    work = os.path.join(OUT, "raw", name, tag)
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
-    ns = ("gr-lab-" + name)[:55].rstrip("-") + "-" + variant[:3]
+    ns = ("gr-lab-" + name)[:50].rstrip("-") + "-" + variant[:3] + ("" if factor is None else ("x%g" % factor).replace(".", "-"))
     res = dict(scenario=name, kind=sc["kind"], variant=variant, requests=0, failed={},
                rollout_seconds=None, floor_seconds=None, completed=False, scale=SCALE,
-               delay_factor=DELAY_FACTOR, jitter=JITTER, seed=SEED,
-               calibrated=variant == "calibrated")
-    log("%s/%s: render" % (name, variant))
+               delay_factor=dfactor, jitter=JITTER, seed=SEED,
+               calibrated=variant == "calibrated", sweep=factor is not None)
+    log("%s/%s: render" % (name, tag))
     docs = render(sc, variant, work)
     docs, notes = fit.fit(docs, APP)
     docs = known(docs, notes)
@@ -640,7 +647,7 @@ def run_one(sc, variant):
                    "-scale", "%g" % SCALE, "-events", os.path.join(work, "lbsim.jsonl")]
             if sc["platform"].startswith("aws"):
                 cmd += ["-tgb", tgb_name(sc)]
-            cmd += ["-delay-factor", "%g" % DELAY_FACTOR, "-jitter", "%g" % JITTER, "-seed", str(SEED)]
+            cmd += ["-delay-factor", "%g" % dfactor, "-jitter", "%g" % JITTER, "-seed", str(SEED)]
             cmd += sc.get("lbsim_args") or []
             lb = subprocess.Popen(cmd, stdout=open(os.path.join(work, "lbsim.log"), "w"),
                                   stderr=subprocess.STDOUT, start_new_session=True)
@@ -711,7 +718,7 @@ def run_one(sc, variant):
     with open(os.path.join(work, "result.json"), "w") as f:
         json.dump(res, f, indent=1)
     log("%s/%s: requests=%s failed=%s rollout=%ss floor=%ss completed=%s" % (
-        name, variant, res["requests"], res["failed"], res["rollout_seconds"], res["floor_seconds"],
+        name, tag, res["requests"], res["failed"], res["rollout_seconds"], res["floor_seconds"],
         res["completed"]))
     return res
 
@@ -810,8 +817,13 @@ def main():
         results = [r for r in json.load(open(path)) if r["scenario"] not in names]
     order = {s["name"]: i for i, s in enumerate(SCENARIOS)}
     for sc in scenarios:
-        for variant in ("input", "output"):
-            results.append(run_one(sc, variant))
+        runs = [("input", None), ("output", None)]
+        if sc.get("platform") and sc["platform"] != "kube-proxy" and sc["kind"] != "must-finish":
+            # LAB_SWEEP: the output again at other delay factors (lbsim's
+            # delays; the real kube-proxy is not stretched).
+            runs += [("output", f) for f in SWEEP if f != DELAY_FACTOR]
+        for variant, factor in runs:
+            results.append(run_one(sc, variant, factor))
             # The table's order: the scenarios' own, then the user's.
             results.sort(key=lambda r: order.get(r["scenario"], len(order)))
             with open(path, "w") as f:
