@@ -816,18 +816,18 @@ def main():
         names = {s["name"] for s in scenarios}
         results = [r for r in json.load(open(path)) if r["scenario"] not in names]
     order = {s["name"]: i for i, s in enumerate(SCENARIOS)}
-    for sc in scenarios:
-        runs = [("input", None), ("output", None)]
-        if sc.get("platform") and sc["platform"] != "kube-proxy" and sc["kind"] != "must-finish":
-            # LAB_SWEEP: the output again at other delay factors (lbsim's
-            # delays; the real kube-proxy is not stretched).
-            runs += [("output", f) for f in SWEEP if f != DELAY_FACTOR]
-        for variant, factor in runs:
-            results.append(run_one(sc, variant, factor))
-            # The table's order: the scenarios' own, then the user's.
-            results.sort(key=lambda r: order.get(r["scenario"], len(order)))
-            with open(path, "w") as f:
-                json.dump(results, f, indent=1)
+    runs = [(sc, v, None) for sc in scenarios for v in ("input", "output")]
+    # LAB_SWEEP: each load-balancer scenario's output again at other delay
+    # factors (lbsim's delays; the real kube-proxy is not stretched), after
+    # every scenario's own runs.
+    runs += [(sc, "output", f) for f in SWEEP if f != DELAY_FACTOR for sc in scenarios
+             if sc.get("platform") and sc["platform"] != "kube-proxy" and sc["kind"] != "must-finish"]
+    for sc, variant, factor in runs:
+        results.append(run_one(sc, variant, factor))
+        # The table's order: the scenarios' own, then the user's.
+        results.sort(key=lambda r: order.get(r["scenario"], len(order)))
+        with open(path, "w") as f:
+            json.dump(results, f, indent=1)
     return results
 
 
