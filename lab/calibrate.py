@@ -30,6 +30,9 @@ CALIBRATE = [
          gate="cloud.google.com/load-balancer-neg-ready", gate_at="attach", attach=5, detach=10),
     dict(story="story3-eks-alb", path="eks-alb", platform="aws-alb", tgb="payments-api",
          gate="target-health.elbv2.k8s.aws/payments-api", gate_at="healthy", attach=5, detach=30),
+    # Story 4 declares no TargetGroupBinding: the lab's (run.tgb_name).
+    dict(story="story4-eks-fargate-alb", path="eks-fargate-alb", platform="aws-alb", tgb="lab-catalog",
+         gate="target-health.elbv2.k8s.aws/lab-catalog", gate_at="healthy", attach=5, detach=30),
 ]
 
 
