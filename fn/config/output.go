@@ -82,7 +82,7 @@ func Settings() []Setting {
 }
 
 // didYouMean names the candidate nearest to s when it is close enough to be
-// a typo (", did you mean \"x\"?"), else "".
+// a typo ("; did you mean \"x\"?"), else "".
 func didYouMean(s string, candidates []string) string {
 	best, bestD := "", -1
 	for _, c := range candidates {
@@ -100,8 +100,15 @@ func didYouMean(s string, candidates []string) string {
 	return fmt.Sprintf("; did you mean %q?", best)
 }
 
-// DidYouMean is didYouMean for the packages that read annotations.
-func DidYouMean(s string, candidates []string) string { return didYouMean(s, candidates) }
+// UnknownAnnotation is the warning for an annotation of ours that is not
+// one of known: the nearest when it is close enough to be a typo, else the
+// list.
+func UnknownAnnotation(key string, known []string) string {
+	if hint := didYouMean(key, known); hint != "" {
+		return "unknown annotation; it has no effect" + hint
+	}
+	return "unknown annotation (known: " + strings.Join(known, ", ") + "); it has no effect"
+}
 
 // distance is the Levenshtein distance of a and b, with a swap of two
 // adjacent letters counted as one edit.

@@ -310,7 +310,7 @@ func resolveNumbers(w *Workload, c *config.Config, p *Plan, prof profile.Profile
 			}
 			continue
 		default:
-			p.add(Warning, field(key), "unknown annotation (known: %s); it has no effect", strings.Join(knownAnnotations, ", "))
+			p.add(Warning, field(key), "%s", config.UnknownAnnotation(key, knownAnnotations))
 			continue
 		}
 		s, err := config.ParseSeconds(strings.TrimSpace(v))

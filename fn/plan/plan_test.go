@@ -460,7 +460,11 @@ func TestMake_Annotations(t *testing.T) {
 		},
 		"unknown graceful-rollout annotation": {
 			annotations: []string{"graceful-rollout.dev/prestop-seconds", "20"},
-			sev:         Warning, field: ann("graceful-rollout.dev/prestop-seconds"), msg: "unknown annotation", planned: true,
+			sev:         Warning, field: ann("graceful-rollout.dev/prestop-seconds"), msg: `did you mean "graceful-rollout.dev/pre-stop-seconds"?`, planned: true,
+		},
+		"unknown graceful-rollout annotation, nothing near": {
+			annotations: []string{"graceful-rollout.dev/owner", "team-a"},
+			sev:         Warning, field: ann("graceful-rollout.dev/owner"), msg: "unknown annotation (known: graceful-rollout.dev/skip,", planned: true,
 		},
 	}
 	for name, tc := range testCases {

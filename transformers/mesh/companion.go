@@ -134,7 +134,7 @@ func (r *run) service(s *inventory.MeshService) {
 	}
 	set, errs, unknown := r.Config.IstioFor(s.Annotations)
 	for _, k := range unknown {
-		r.Report(plan.Warning, s.Object, "metadata.annotations."+k, "unknown annotation (known: %s); it has no effect", strings.Join(config.ServiceAnnotations(), ", "))
+		r.Report(plan.Warning, s.Object, "metadata.annotations."+k, "%s", config.UnknownAnnotation(k, config.ServiceAnnotations()))
 	}
 	for _, e := range errs {
 		r.Report(plan.Error, s.Object, e.Path, "%s", e.Msg)
