@@ -71,13 +71,15 @@ demo: build
 clean:
 	rm -rf bin dist
 
-# A release snapshot under dist/ (no upload): binaries for linux and darwin
-# on amd64 and arm64 in archives, an SPDX SBOM, the image for amd64 and
-# arm64 (tags vX.Y.Z, vX.Y, vX), checksums.txt. The version is VERSION's.
+# A release snapshot under dist/ (no upload): the function's and the
+# calibrate command's binaries for linux and darwin on amd64 and arm64 in
+# archives, an SPDX SBOM, the function's image and the calibrate probe image
+# for amd64 and arm64 (tags vX.Y.Z, vX.Y, vX), checksums.txt. The version is
+# VERSION's.
 release:
 	hack/release.sh
 
-# Builds the release and checks it: archives, versions, checksums, SBOM, image.
+# Builds the release and checks it: archives, versions, checksums, SBOM, images.
 release-test: release
 	set -e; eval "$$(hack/podman.sh env)"; GR_DIST=$(CURDIR)/dist go test -count=1 -run '^TestRelease' ./e2e/
 

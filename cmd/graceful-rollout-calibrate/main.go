@@ -15,6 +15,10 @@
 // pod's terminating -> last request it received is one detach sample. It
 // deletes everything it created at the end, also on Ctrl-C or SIGTERM.
 // The function binary itself never talks to a cluster; this one does.
+//
+// Its default --probe-image is the probe image of its own release,
+// ghcr.io/graceful-rollout/calibrate-probe:v<version> (hack/release.sh
+// builds it from tools/lab/labapp); --probe-image names a mirror.
 package main
 
 import (
@@ -31,6 +35,14 @@ import (
 	"time"
 )
 
+// version is the release's: hack/release.sh links it in with
+// -ldflags "-X main.version=X.Y.Z"; a build without it has the VERSION
+// file's value written here (a test keeps the two equal).
+var version = "0.1.0"
+
+// probeImage is the probe image of this version's release.
+func probeImage() string { return "ghcr.io/graceful-rollout/calibrate-probe:v" + version }
+
 type options struct {
 	kubeconfig, namespace, entry, address, host, path, probeImage, out, plot, cluster string
 	gates                                                                             multi
@@ -39,6 +51,7 @@ type options struct {
 	rate                                                                              float64
 	maxDetach, quiet, timeout                                                         time.Duration
 	marginFraction, marginMin                                                         float64
+	version                                                                           bool
 }
 
 type multi []string
@@ -107,7 +120,7 @@ func parseOptions(args []string, stderr io.Writer) (options, entry, error) {
 	fs.StringVar(&o.address, "address", "", "send requests here instead of the address the entry reports (e.g. a DNS name in front of it)")
 	fs.StringVar(&o.host, "host", "", "Host header (and route hostname) of the requests")
 	fs.StringVar(&o.path, "path", "", "the path the figures are for: a graceful-rollout profile name (gke-neg, eks-alb, aks-agic, ingress-nginx, ...; default: generic for in-cluster, else required)")
-	fs.StringVar(&o.probeImage, "probe-image", "ghcr.io/graceful-rollout/calibrate-probe:latest", "the probe app's image (the release's labapp image, or your mirror of it)")
+	fs.StringVar(&o.probeImage, "probe-image", probeImage(), "the probe app's image (this release's calibrate-probe image, or your mirror of it)")
 	fs.Var(&o.gates, "readiness-gate", "add this readiness gate to the probe pods (when the platform's webhook does not inject it; repeatable)")
 	fs.Var(&o.annotations, "entry-annotation", "KEY=VALUE annotation on the Ingress or Service the command makes (e.g. alb.ingress.kubernetes.io/target-type=ip; repeatable)")
 	fs.IntVar(&o.samples, "samples", 20, "pod replacements to measure (20 gives a p95 from the two largest)")
@@ -121,11 +134,15 @@ func parseOptions(args []string, stderr io.Writer) (options, entry, error) {
 	fs.StringVar(&o.out, "out", "graceful-rollout-measured.yaml", "write the functionConfig overlay here")
 	fs.StringVar(&o.plot, "plot", "", "also write the distributions' text plot here")
 	fs.StringVar(&o.cluster, "cluster", "", "the cluster's name in the overlay (default: the kubeconfig's current context)")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return o, entry{}, err
 	}
 	if fs.NArg() > 0 {
 		return o, entry{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if o.version {
+		return o, entry{}, nil
 	}
 	if o.namespace == "" {
 		return o, entry{}, errors.New("--namespace is required: the command creates it and deletes it at the end (it refuses one that exists)")
@@ -166,6 +183,10 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "graceful-rollout-calibrate:", err)
 		os.Exit(2)
+	}
+	if o.version {
+		fmt.Println("graceful-rollout-calibrate " + version)
+		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

@@ -1,9 +1,11 @@
 // Command sbom writes an SPDX 2.3 JSON software bill of materials for the
 // release binaries from their Go build info (what `go version -m` shows):
-// the main module and every module linked in, with versions, package URLs
-// and the Go module checksums, and each binary as a file with its SHA-256.
+// each main module (the function's, the calibrate command's) as a package
+// that depends on exactly the modules linked into its binaries, with
+// versions, package URLs and the Go module checksums, and each binary as a
+// file with its SHA-256 that its main module's package contains.
 //
-//	go run ./hack/sbom -version 0.1.0 -o dist/graceful-rollout_0.1.0.spdx.json dist/*/graceful-rollout
+//	go run ./hack/sbom -version 0.1.0 -o dist/graceful-rollout_0.1.0.spdx.json dist/*/graceful-rollout dist/*/graceful-rollout-calibrate
 package main
 
 import (
@@ -14,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -76,6 +79,9 @@ type document struct {
 	Relationships []relationship `json:"relationships"`
 }
 
+// repo is the repository every main module is in.
+const repo = "github.com/graceful-rollout/graceful-rollout"
+
 var idUnsafe = regexp.MustCompile(`[^A-Za-z0-9.-]+`)
 
 func spdxID(prefix, s string) string {
@@ -102,7 +108,7 @@ func run(version, out string, binaries []string) error {
 	doc.DataLicense = "CC0-1.0"
 	doc.SPDXID = "SPDXRef-DOCUMENT"
 	doc.Name = "graceful-rollout-" + version
-	doc.DocumentNamespace = "https://github.com/graceful-rollout/graceful-rollout/releases/v" + version + "/sbom.spdx.json"
+	doc.DocumentNamespace = "https://" + repo + "/releases/v" + version + "/sbom.spdx.json"
 	// The commit time makes the document reproducible (SOURCE_DATE_EPOCH).
 	created := time.Now().UTC()
 	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
@@ -114,21 +120,33 @@ func run(version, out string, binaries []string) error {
 	doc.CreationInfo.Created = created.Format(time.RFC3339)
 
 	mods := map[string]pkg{}
-	var mainPkg pkg
+	// One package per main module (the function's, the calibrate
+	// command's), in the order of the arguments; each depends on the
+	// modules linked into its own binaries and contains those binaries.
+	var mains []pkg
+	deps := map[string]map[string]bool{}
 	for _, bin := range binaries {
 		bi, err := buildinfo.ReadFile(bin)
 		if err != nil {
 			return fmt.Errorf("%s: %v", bin, err)
 		}
 		doc.CreationInfo.Creators = []string{"Tool: graceful-rollout-hack-sbom", "Tool: " + bi.GoVersion}
-		if mainPkg.Name == "" {
-			mainPkg = pkg{
-				SPDXID: "SPDXRef-Package-graceful-rollout", Name: bi.Main.Path, VersionInfo: "v" + version,
-				DownloadLocation: "git+https://" + bi.Main.Path + "@v" + version,
+		mainID := spdxID("Package", path.Base(bi.Main.Path))
+		if deps[mainID] == nil {
+			deps[mainID] = map[string]bool{}
+			location := "git+https://" + repo + "@v" + version
+			if sub, ok := strings.CutPrefix(bi.Main.Path, repo+"/"); ok {
+				location += "#" + sub
+			} else if bi.Main.Path != repo {
+				return fmt.Errorf("%s: main module %s is not in %s", bin, bi.Main.Path, repo)
+			}
+			mains = append(mains, pkg{
+				SPDXID: mainID, Name: bi.Main.Path, VersionInfo: "v" + version,
+				DownloadLocation: location,
 				LicenseConcluded: "Apache-2.0", LicenseDeclared: "Apache-2.0", CopyrightText: "NOASSERTION",
 				Supplier:     "Organization: graceful-rollout",
 				ExternalRefs: []externalRef{{"PACKAGE-MANAGER", "purl", "pkg:golang/" + bi.Main.Path + "@v" + version}},
-			}
+			})
 		}
 		for _, m := range bi.Deps {
 			if m.Replace != nil {
@@ -145,6 +163,7 @@ func run(version, out string, binaries []string) error {
 				p.Comment = "go.sum " + m.Sum
 			}
 			mods[id] = p
+			deps[mainID][id] = true
 		}
 		sum, err := sha256File(bin)
 		if err != nil {
@@ -160,16 +179,17 @@ func run(version, out string, binaries []string) error {
 			}
 		}
 		name := filepath.ToSlash(bin)
-		fid := spdxID("File", goos+"-"+goarch)
+		base := path.Base(name)
+		fid := spdxID("File", base+"-"+goos+"-"+goarch)
 		doc.Files = append(doc.Files, file{
 			SPDXID: fid, FileName: "./" + strings.TrimPrefix(name, "./"),
 			Checksums:        []checksum{{"SHA256", sum}},
 			LicenseConcluded: "Apache-2.0", CopyrightText: "NOASSERTION",
-			Comment: fmt.Sprintf("graceful-rollout for %s/%s, built with %s", goos, goarch, bi.GoVersion),
+			Comment: fmt.Sprintf("%s for %s/%s, built with %s", base, goos, goarch, bi.GoVersion),
 		})
-		doc.Relationships = append(doc.Relationships, relationship{mainPkg.SPDXID, "CONTAINS", fid})
+		doc.Relationships = append(doc.Relationships, relationship{mainID, "CONTAINS", fid})
 	}
-	doc.Packages = append(doc.Packages, mainPkg)
+	doc.Packages = append(doc.Packages, mains...)
 	ids := make([]string, 0, len(mods))
 	for id := range mods {
 		ids = append(ids, id)
@@ -177,9 +197,17 @@ func run(version, out string, binaries []string) error {
 	sort.Strings(ids)
 	for _, id := range ids {
 		doc.Packages = append(doc.Packages, mods[id])
-		doc.Relationships = append(doc.Relationships, relationship{mainPkg.SPDXID, "DEPENDS_ON", id})
 	}
-	doc.Relationships = append([]relationship{{"SPDXRef-DOCUMENT", "DESCRIBES", mainPkg.SPDXID}}, doc.Relationships...)
+	var describes []relationship
+	for _, m := range mains {
+		describes = append(describes, relationship{"SPDXRef-DOCUMENT", "DESCRIBES", m.SPDXID})
+		for _, id := range ids {
+			if deps[m.SPDXID][id] {
+				doc.Relationships = append(doc.Relationships, relationship{m.SPDXID, "DEPENDS_ON", id})
+			}
+		}
+	}
+	doc.Relationships = append(describes, doc.Relationships...)
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return err
