@@ -69,14 +69,19 @@ def stated_margins(scenario):
         return ""
     import yaml
     seen = []
+    msgs = []
     for doc in yaml.safe_load_all(open(p)):
+        # kpt's FunctionResultList: items are the functions, each with its
+        # results.
         for it in (doc or {}).get("items") or []:
-            m = MARGIN.search(it.get("message") or "")
-            if m:
-                e, pre = float(m.group(2)), int(m.group(3))
-                txt = "preStop %d s over %g s (×%.1f)" % (pre, e, pre / e) if e else "preStop %d s" % pre
-                if txt not in seen:
-                    seen.append(txt)
+            msgs += [x.get("message") or "" for x in it.get("results") or []] + [it.get("message") or ""]
+    for msg in msgs:
+        m = MARGIN.search(msg)
+        if m:
+            e, pre = float(m.group(2)), int(m.group(3))
+            txt = "preStop %d s over %g s (×%.1f)" % (pre, e, pre / e) if e else "preStop %d s" % pre
+            if txt not in seen:
+                seen.append(txt)
     return "; ".join(seen)
 
 

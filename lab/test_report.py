@@ -19,9 +19,12 @@ class SurvivalTest(unittest.TestCase):
         d = os.path.join(self.dir, "raw", "s1", "output", "fn-results")
         os.makedirs(d)
         with open(os.path.join(d, "results.yaml"), "w") as f:
+            # kpt's shape: items are the functions, each with its results.
             f.write("apiVersion: kpt.dev/v1\nkind: FunctionResultList\nitems:\n"
-                    "- message: 'margin over gke-neg''s figures (x): the LB may stop sending up to 30 s later "
-                    "than expected (10 s) before a request fails (preStop 40 s = ×4: unmeasured)'\n")
+                    "  - exec: graceful-rollout\n    results:\n"
+                    "      - message: 'margin over gke-neg''s figures (x): the LB may stop sending up to 30 s later "
+                    "than expected (10 s) before a request fails (preStop 40 s = ×4: unmeasured)'\n"
+                    "      - message: 'costs: ...'\n")
 
     def test_largest_factor(self):
         rs = [dict(run("s1", 1.5, 0, False), variant="input"), run("s1", 1.5, 0, False),
