@@ -143,6 +143,30 @@ def fn_args(sc, src):
     return ["--"] + ["%s=%s" % kv for kv in (m.get("configMap") or {}).items()]
 
 
+def with_overlay(path, flat, work):
+    """A copy of the functionConfig file at path with the flat keys
+    (measured.x.y=v) added: to a ConfigMap's data as they are, to a typed
+    config under spec (nested). Returns the copy's path."""
+    cfg = yaml.safe_load(open(path))
+    for kv in flat:
+        k, v = kv.split("=", 1)
+        if cfg.get("kind") == "ConfigMap":
+            cfg.setdefault("data", {})[k] = v
+            continue
+        node = cfg.setdefault("spec", {})
+        parts = k.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        try:
+            node[parts[-1]] = int(v) if v.isdigit() else float(v)
+        except ValueError:
+            node[parts[-1]] = v
+    out = os.path.join(work, "fn-config-calibrated.yaml")
+    with open(out, "w") as f:
+        yaml.safe_dump(cfg, f, sort_keys=False)
+    return out
+
+
 def render(sc, variant, work):
     src = os.path.join(ROOT, sc["dir"]) if not os.path.isabs(sc["dir"]) else sc["dir"]
     dst = os.path.join(work, "manifests")
@@ -150,13 +174,16 @@ def render(sc, variant, work):
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns(".expected"))
     if variant != "input":
         args = fn_args(sc, src)
-        if sc.get("extra_config"):
-            # The calibrated overlay's figures, as flat keys.
-            if args[0] != "--":
-                raise RuntimeError("%s: extra config needs a configMap config, not %s" % (sc["name"], args))
-            args = args + sc["extra_config"]
         if args[0] == "--fn-config" and not sc.get("fn_config"):
             args[1] = os.path.join(dst, os.path.relpath(args[1], src))
+        if sc.get("extra_config"):
+            # The calibrated overlay's figures: flat keys after "--", or
+            # added to a copy of the config file (a ConfigMap's data, a
+            # typed config's spec.measured), as a user would.
+            if args[0] == "--":
+                args = args + sc["extra_config"]
+            else:
+                args = ["--fn-config", with_overlay(args[1], sc["extra_config"], work)]
         p = subprocess.run(["kpt", "fn", "eval", dst, "--exec", FN, "--results-dir",
                             os.path.join(work, "fn-results")] + args,
                            capture_output=True, text=True)
