@@ -179,8 +179,8 @@ func sources(w *Workload, c *config.Config, p *Plan) []Source {
 	}
 	if prof, err := profile.Lookup(pathProfile); err == nil && planned && pFrom == "profile "+pathProfile {
 		want := prof.PreStopSeconds
-		if f := figuresFor(c, prof); f.Typical && !f.Measured && ceil(f.Detach*coverFactor) > want {
-			want = ceil(f.Detach * coverFactor)
+		if f := figuresFor(c, prof); f.Cover() > want {
+			want = f.Cover()
 			pFrom = fmt.Sprintf("profile %s's typical detach %s × %.0f (unmeasured cover; field report: %d s)", pathProfile, secs(f.Detach), coverFactor, prof.PreStopSeconds)
 		}
 		if p.PreStop < want {

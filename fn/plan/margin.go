@@ -54,6 +54,16 @@ const (
 
 var coverFactor = coverSlower * math.Pow(coverJitter, z99/z95)
 
+// Cover is the preStop an unmeasured plan keeps at the least for these
+// figures: the typical detach × coverFactor (0 when measured or when the
+// figure is not a typical one).
+func (f Figures) Cover() int {
+	if !f.Typical || f.Measured {
+		return 0
+	}
+	return ceil(f.Detach * coverFactor)
+}
+
 // coverLine says what an unmeasured cover assumes.
 func coverLine() string {
 	return fmt.Sprintf("×%.0f: unmeasured, it covers a load balancer %g× slower than that with per-event jitter p95/median %g (its 99th percentile); graceful-rollout-calibrate measures yours",
@@ -147,9 +157,7 @@ func useMeasured(c *config.Config, p *Plan, prof profile.Profile) profile.Profil
 	m := c.Measured.For(prof.Name)
 	f := figuresFor(c, prof)
 	if m == nil {
-		if cover := ceil(f.Detach * coverFactor); f.Typical && cover > prof.PreStopSeconds {
-			prof.PreStopSeconds = cover
-		}
+		prof.PreStopSeconds = max(prof.PreStopSeconds, f.Cover())
 		return prof
 	}
 	if m.Detach != nil {
@@ -194,7 +202,7 @@ type Margin struct {
 // workloads only).
 func planMargin(w *Workload, c *config.Config, p *Plan, prof profile.Profile) {
 	f := figuresFor(c, prof)
-	f.Covered = f.Typical && !f.Measured && p.PreStop == ceil(f.Detach*coverFactor)
+	f.Covered = f.Cover() > 0 && p.PreStop == f.Cover()
 	m := &Margin{Figures: f, Path: prof.Name, PreStop: p.PreStop, Shutdown: p.Shutdown, Grace: p.Grace}
 	m.DetachMargin = float64(p.PreStop) - f.Detach
 	m.AttachMargin = float64(p.MinReady) - f.ServeAfterReady()
